@@ -1,0 +1,120 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { ConsumerConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { logger } from '../../src/logger.ts';
+import { loggedOutcomes } from '../../src/pipeline/logged-outcomes.ts';
+import type { OutcomeRecorder } from '../../src/pipeline/outcome.ts';
+import { WritePacer } from '../../src/pipeline/write-pacer.ts';
+import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
+import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
+import type { UserDirectory } from '../../src/workos/user-directory.ts';
+import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { importUserBatch } from './import-user-batch.ts';
+
+export interface ConsumerHandlerDependencies {
+  sqs: SQSClient;
+  secrets: SecretsManagerClient;
+  config: ConsumerConfig;
+  outcomes?: OutcomeRecorder;
+}
+
+/** The API key is cached this long, so a rotated key is picked up without a redeploy. */
+const apiKeyMaxAgeSeconds = 300;
+/** A record waits at most this long for a write slot before it is re-queued with a delay. */
+const maxPacingWaitMs = 20_000;
+
+/** Builds the consumer Lambda's handler around the clients and configuration it is given. */
+export function createConsumerHandler({
+  sqs,
+  secrets,
+  config,
+  outcomes,
+}: ConsumerHandlerDependencies) {
+  // Each concurrent instance takes an equal share of the environment's write rate.
+  const pacer = new WritePacer({
+    writesPerSecond: config.TARGET_WRITES_PER_SECOND / config.CONSUMER_MAX_CONCURRENCY,
+  });
+  const queue = sqsQueueControl({
+    sqs,
+    queueUrl: config.USER_QUEUE_URL,
+    deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
+  });
+  const secretsProvider = new SecretsProvider({ awsSdkV3Client: secrets });
+  const directories = new Map<string, UserDirectory>();
+
+  async function directoryForCurrentKey(): Promise<UserDirectory> {
+    const secret = await secretsProvider.get(config.WORKOS_API_KEY_SECRET_ID, {
+      maxAge: apiKeyMaxAgeSeconds,
+    });
+    const apiKey = apiKeyFromSecret(secret);
+    let directory = directories.get(apiKey);
+    if (directory === undefined) {
+      directories.clear();
+      directory = new WorkOsUserDirectory(
+        createWorkOsClient({
+          apiKey,
+          apiUrl: config.WORKOS_API_URL,
+          timeoutMs: config.WORKOS_TIMEOUT_MS,
+        }),
+      );
+      directories.set(apiKey, directory);
+    }
+    return directory;
+  }
+
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler(async (event) => {
+      const result = await importUserBatch(receivedMessagesOf(event), {
+        directory: await directoryForCurrentKey(),
+        pacer,
+        queue,
+        outcomes: outcomes ?? loggedOutcomes(logger),
+        logger,
+        maxReceiveCount: config.MAX_RECEIVE_COUNT,
+        maxPacingWaitMs,
+      });
+      return {
+        batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
+      };
+    });
+}
+
+function receivedMessagesOf(event: SQSEvent): ReceivedMessage[] {
+  return event.Records.map((record) => ({
+    messageId: record.messageId,
+    body: record.body,
+    receiptHandle: record.receiptHandle,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+  }));
+}
+
+/** The secret holds the key itself, or a JSON object with an `apiKey` field. */
+export function apiKeyFromSecret(secret: unknown): string {
+  const text =
+    typeof secret === 'string'
+      ? secret
+      : secret instanceof Uint8Array
+        ? Buffer.from(secret).toString('utf8')
+        : '';
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    const parsed: unknown = JSON.parse(trimmed);
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'apiKey' in parsed &&
+      typeof parsed.apiKey === 'string'
+    ) {
+      return parsed.apiKey;
+    }
+    throw new ConfigError('The WorkOS API key secret is JSON without a string "apiKey" field');
+  }
+  if (trimmed === '') throw new ConfigError('The WorkOS API key secret is empty');
+  return trimmed;
+}

@@ -1,0 +1,201 @@
+import {
+  classifyFailure,
+  failureReasonOf,
+  RateLimitedError,
+  WorkOsAuthenticationError,
+} from '../../src/errors.ts';
+import type { PipelineLogger } from '../../src/logger.ts';
+import type { OutcomeRecorder } from '../../src/pipeline/outcome.ts';
+import { upsertUser } from '../../src/pipeline/upsert-user.ts';
+import {
+  serializeUserMessage,
+  type UserMessage,
+  userMessageSchema,
+} from '../../src/pipeline/user-message.ts';
+import type { WritePacer } from '../../src/pipeline/write-pacer.ts';
+import type { BatchResult, QueueControl, ReceivedMessage } from '../../src/queue/queue-types.ts';
+import type { UserDirectory } from '../../src/workos/user-directory.ts';
+
+export interface ImportUserBatchDependencies {
+  directory: UserDirectory;
+  pacer: WritePacer;
+  queue: QueueControl;
+  outcomes: OutcomeRecorder;
+  logger: PipelineLogger;
+  /** The queue's redrive `maxReceiveCount`: the last delivery dead-letters with a reason. */
+  maxReceiveCount: number;
+  /** How long a record may wait for a write slot before it is put back on the queue instead. */
+  maxPacingWaitMs: number;
+}
+
+/** What became of one message: acknowledged (deleted) or left on the queue for another try. */
+type MessageResult = 'acknowledge' | 'retry';
+
+/**
+ * Imports one batch of user messages into WorkOS. Records run concurrently, but every WorkOS
+ * write waits for a slot from the pacer, so the batch moves at the target rate however slow or
+ * fast WorkOS answers. A failing record fails alone.
+ *
+ * Retry policy, by failure class (see `classifyFailure`):
+ * | class        | what happens                                                               |
+ * | rate-limited | the pacer pauses every write; the record is re-sent with a delay (its      |
+ * |              | receive count is not used up: a 429 is not the record's fault)             |
+ * | transient    | left on the queue with a growing delay; dead-lettered with its reason on   |
+ * |              | the last allowed receive                                                   |
+ * | permanent    | dead-lettered at once with its reason                                      |
+ * | fatal        | (bad API key) nothing in the batch is acknowledged; the error is thrown    |
+ */
+export async function importUserBatch(
+  messages: ReceivedMessage[],
+  deps: ImportUserBatchDependencies,
+): Promise<BatchResult> {
+  let fatal: WorkOsAuthenticationError | undefined;
+  const results = await Promise.all(
+    messages.map(async (message): Promise<MessageResult> => {
+      try {
+        return await importUserMessage(message, deps);
+      } catch (error) {
+        if (error instanceof WorkOsAuthenticationError) fatal = error;
+        else {
+          // The queue or the outcome store failed us, not WorkOS: leave the record for another try.
+          deps.logger.error('Message handling failed; leaving it on the queue', {
+            messageId: message.messageId,
+            reason: failureReasonOf(error),
+            error: error instanceof Error ? error.name : 'unknown',
+          });
+        }
+        return 'retry';
+      }
+    }),
+  );
+  if (fatal !== undefined) throw fatal;
+  return {
+    failedMessageIds: messages
+      .filter((_, index) => results[index] === 'retry')
+      .map((message) => message.messageId),
+  };
+}
+
+async function importUserMessage(
+  message: ReceivedMessage,
+  deps: ImportUserBatchDependencies,
+): Promise<MessageResult> {
+  const parsed = parseUserMessage(message.body);
+  if (parsed === undefined) {
+    deps.logger.error('Dead-lettering a message that is not a user message', {
+      messageId: message.messageId,
+    });
+    await deps.queue.deadLetter(message, 'invalid_message');
+    return 'acknowledge';
+  }
+  const { origin, user } = parsed;
+  const context = { jobId: origin.jobId, sourceId: user.sourceId, line: origin.line };
+
+  const slot = await deps.pacer.acquire(deps.maxPacingWaitMs);
+  if (!slot.granted) {
+    await requeueDeferred(parsed, slot.retryAfterSeconds, deps);
+    return 'acknowledge';
+  }
+
+  try {
+    const result = await upsertUser(deps.directory, user);
+    await deps.outcomes.record({
+      origin,
+      sourceId: user.sourceId,
+      status: result.status,
+      workosUserId: result.workosUserId,
+      ...(result.reason ? { reason: result.reason } : {}),
+    });
+    deps.logger.debug('User imported', { ...context, status: result.status });
+    return 'acknowledge';
+  } catch (error) {
+    const reason = failureReasonOf(error);
+    switch (classifyFailure(error)) {
+      case 'rate-limited': {
+        const retryAfterSeconds = error instanceof RateLimitedError ? error.retryAfterSeconds : 1;
+        deps.pacer.pauseFor(retryAfterSeconds);
+        deps.logger.warn('WorkOS rate limit reached; pausing writes', {
+          ...context,
+          retryAfterSeconds,
+        });
+        await requeueDeferred(parsed, retryAfterSeconds, deps);
+        return 'acknowledge';
+      }
+      case 'permanent':
+        await deadLetter(message, parsed, reason, deps);
+        return 'acknowledge';
+      case 'transient': {
+        if (message.receiveCount >= deps.maxReceiveCount) {
+          await deadLetter(message, parsed, reason, deps);
+          return 'acknowledge';
+        }
+        const delaySeconds = transientRetryDelaySeconds(message.receiveCount);
+        deps.logger.warn('Import failed; will retry', {
+          ...context,
+          reason,
+          receiveCount: message.receiveCount,
+          delaySeconds,
+        });
+        await deps.queue.retryLater(message, delaySeconds);
+        return 'retry';
+      }
+      case 'fatal':
+        deps.logger.error('WorkOS refused the API key; stopping the import', { reason });
+        throw error;
+    }
+  }
+}
+
+/**
+ * Delay before the next try of a transiently failing record: 5 s, 10 s, 20 s ... capped at 5 min,
+ * with jitter so records that failed together do not come back together.
+ */
+export function transientRetryDelaySeconds(receiveCount: number, random = Math.random): number {
+  const base = Math.min(300, 5 * 2 ** Math.max(0, receiveCount - 1));
+  return Math.max(1, Math.round(base * (0.75 + random() * 0.5)));
+}
+
+/** SQS delays a message by at most 15 minutes. */
+const maxQueueDelaySeconds = 900;
+
+async function requeueDeferred(
+  message: UserMessage,
+  delaySeconds: number,
+  deps: ImportUserBatchDependencies,
+): Promise<void> {
+  const deferred = { ...message, deferrals: message.deferrals + 1 };
+  await deps.queue.requeue(
+    serializeUserMessage(deferred),
+    Math.min(maxQueueDelaySeconds, delaySeconds),
+  );
+}
+
+async function deadLetter(
+  message: ReceivedMessage,
+  parsed: UserMessage,
+  reason: string,
+  deps: ImportUserBatchDependencies,
+): Promise<void> {
+  await deps.queue.deadLetter(message, reason);
+  await deps.outcomes.record({
+    origin: parsed.origin,
+    sourceId: parsed.user.sourceId,
+    status: 'failed',
+    reason,
+  });
+  deps.logger.warn('User dead-lettered', {
+    jobId: parsed.origin.jobId,
+    sourceId: parsed.user.sourceId,
+    line: parsed.origin.line,
+    reason,
+  });
+}
+
+function parseUserMessage(body: string): UserMessage | undefined {
+  try {
+    const result = userMessageSchema.safeParse(JSON.parse(body));
+    return result.success ? result.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,28 @@
+import { startWorkOsEmulator } from '../emulator/workos-emulator.ts';
+
+export interface EmulatorCommandOptions {
+  port: number;
+  host: string;
+  apiKey?: string;
+  rateLimit: boolean;
+}
+
+/** `migrate emulator`: serves until interrupted. */
+export async function runEmulatorCommand(options: EmulatorCommandOptions): Promise<void> {
+  const emulator = await startWorkOsEmulator({
+    port: options.port,
+    host: options.host,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.rateLimit ? {} : { writeLimit: false, readLimit: false }),
+  });
+  process.stdout.write(
+    `WorkOS emulator listening on ${emulator.url}\n` +
+      `  try: WORKOS_API_URL=${emulator.url} WORKOS_API_KEY=${options.apiKey ?? 'sk_test_any'} npm run migrate -- local <files...>\n` +
+      `  state: ${emulator.url}/__emulator/stats   (Ctrl-C stops it; state is in memory only)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await emulator.close();
+}

@@ -1,0 +1,69 @@
+import { writeFile } from 'node:fs/promises';
+import { startWorkOsEmulator } from '../emulator/workos-emulator.ts';
+import { ConfigError } from '../errors.ts';
+import { runLocalMigration } from '../local/run-local-migration.ts';
+import { logger } from '../logger.ts';
+import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
+import { createWorkOsClient, WorkOsUserDirectory } from '../workos/workos-user-directory.ts';
+import { formatMigrationSummary } from './summary.ts';
+
+export interface LocalCommandOptions {
+  emulator: boolean;
+  report?: string;
+  rate: number;
+  concurrency: number;
+  maxReceives: number;
+  format: 'auth0';
+}
+
+/** `migrate local`: returns the process exit code (non-zero when any user failed). */
+export async function runLocalCommand(
+  files: string[],
+  options: LocalCommandOptions,
+): Promise<number> {
+  if (!process.env.POWERTOOLS_LOG_LEVEL) logger.setLogLevel('WARN');
+  const emulator = options.emulator ? await startWorkOsEmulator() : undefined;
+  try {
+    const apiKey = emulator ? 'sk_test_local_emulator' : process.env.WORKOS_API_KEY;
+    const apiUrl = emulator?.url ?? process.env.WORKOS_API_URL ?? 'https://api.workos.com';
+    if (!apiKey) {
+      throw new ConfigError(
+        'Set WORKOS_API_KEY (and WORKOS_API_URL for a non-default API), or pass --emulator.',
+      );
+    }
+    const target = emulator ? `the embedded WorkOS emulator (${apiUrl})` : `WorkOS at ${apiUrl}`;
+    process.stderr.write(`Importing ${files.join(', ')} into ${target}\n`);
+
+    const started = performance.now();
+    const result = await runLocalMigration({
+      files,
+      format: options.format,
+      directory: new WorkOsUserDirectory(createWorkOsClient({ apiKey, apiUrl, timeoutMs: 10_000 })),
+      writesPerSecond: options.rate,
+      maxConcurrency: options.concurrency,
+      maxReceiveCount: options.maxReceives,
+      logger,
+    });
+    const elapsedMs = performance.now() - started;
+
+    if (options.report) {
+      await writeFile(options.report, formatOutcomeReport(result.ledger.outcomes()));
+    }
+    process.stdout.write(`${formatMigrationSummary(result, elapsedMs)}\n`);
+    if (options.report) process.stdout.write(`  report: ${options.report}\n`);
+    if (result.counts.failed > 0 || result.unaccounted !== 0) {
+      process.stdout.write(
+        `FAILED: ${result.counts.failed} user(s) could not be imported${
+          result.unaccounted ? ` and ${result.unaccounted} record(s) have no outcome` : ''
+        }; see the reasons above${options.report ? ' and the report' : ''}.\n`,
+      );
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  } finally {
+    await emulator?.close();
+  }
+}

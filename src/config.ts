@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const positiveNumber = z.coerce.number().positive();
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Where WorkOS lives. The real API by default; the emulator or a proxy in tests and dry runs.
+ */
+export const workosApiUrlSchema = z.url().default('https://api.workos.com');
+
+/** Environment of the splitter Lambda. The CDK construct types its `environment` from this. */
+export const splitterEnvironmentSchema = z.object({
+  USER_QUEUE_URL: z.url(),
+  /** Prefix in the export bucket under which per-job reports (rejections) are written. */
+  REPORT_PREFIX: z.string().default('reports/'),
+  /** Source format when neither the key prefix nor the content says otherwise. */
+  DEFAULT_SOURCE_FORMAT: z.enum(['auth0']).default('auth0'),
+});
+export type SplitterConfig = z.infer<typeof splitterEnvironmentSchema>;
+
+/** Environment of the consumer Lambda. */
+export const consumerEnvironmentSchema = z.object({
+  USER_QUEUE_URL: z.url(),
+  DEAD_LETTER_QUEUE_URL: z.url(),
+  /** Name or ARN of the Secrets Manager secret holding the WorkOS API key (never the key). */
+  WORKOS_API_KEY_SECRET_ID: z.string().min(1),
+  WORKOS_API_URL: workosApiUrlSchema,
+  /** Writes per second for the whole environment, shared by all concurrent consumers. */
+  TARGET_WRITES_PER_SECOND: positiveNumber.default(45),
+  /** Matches the event source's `maxConcurrency`: each instance paces at rate / concurrency. */
+  CONSUMER_MAX_CONCURRENCY: positiveInt.default(4),
+  /** Matches the queue's redrive `maxReceiveCount`: the last receive dead-letters with a reason. */
+  MAX_RECEIVE_COUNT: positiveInt.default(5),
+  /** Per-attempt timeout of a WorkOS call. */
+  WORKOS_TIMEOUT_MS: positiveInt.default(10_000),
+});
+export type ConsumerConfig = z.infer<typeof consumerEnvironmentSchema>;
+
+/** The variables a Lambda's environment must set: the schema's input keys, as strings. */
+export type EnvironmentVariables<Schema extends z.ZodObject> = {
+  [Key in keyof z.input<Schema>]-?: undefined extends z.input<Schema>[Key]
+    ? string | undefined
+    : string;
+};
+
+/**
+ * Parses configuration once, at cold start or command start, and fails with one message that
+ * names every problem.
+ */
+export function parseConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, string | undefined>,
+  what = 'environment',
+): z.infer<Schema> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+  throw new ConfigError(`Invalid ${what}: ${problems}`);
+}

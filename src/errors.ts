@@ -1,0 +1,95 @@
+/**
+ * The pipeline's error vocabulary. The WorkOS adapter turns every WorkOS or network failure into
+ * one of these; the consumer's retry policy reads only these names. Every error carries a short
+ * `reason` code that is safe to log and to store beside a dead-lettered message: reasons never
+ * contain an email, a name, a hash or a key.
+ */
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+  readonly reason: string;
+
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+/**
+ * WorkOS already holds a user with this email or external id. Not a failure of the import: the
+ * upsert resolves the existing user and reconciles it.
+ */
+export class DuplicateUserError extends PipelineError {
+  override name = 'DuplicateUserError';
+  /** Which unique field collided, when WorkOS says (the legacy 409 answer does not). */
+  readonly conflict: 'email' | 'external_id' | 'unknown';
+
+  constructor(conflict: 'email' | 'external_id' | 'unknown', options?: { cause?: unknown }) {
+    super(`duplicate_${conflict}`, `WorkOS already has a user with this ${conflict}`, options);
+    this.conflict = conflict;
+  }
+}
+
+/** Retrying cannot help (WorkOS refused the data): straight to the dead-letter queue. */
+export class PermanentImportError extends PipelineError {
+  override name = 'PermanentImportError';
+}
+
+/** Worth another try later: 5xx, timeouts, network failures. */
+export class TransientImportError extends PipelineError {
+  override name = 'TransientImportError';
+}
+
+/** WorkOS answered 429: wait `retryAfterSeconds` before any further write. */
+export class RateLimitedError extends PipelineError {
+  override name = 'RateLimitedError';
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super('rate_limited', `WorkOS rate limit reached; retry after ${retryAfterSeconds}s`, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * The API key is missing, invalid or lacks permission. Every record would fail the same way, so
+ * the job stops loudly instead of dead-lettering each user.
+ */
+export class WorkOsAuthenticationError extends PipelineError {
+  override name = 'WorkOsAuthenticationError';
+}
+
+/** A line of an export that cannot become a user (found while splitting, before any API call). */
+export class InvalidRecordError extends PipelineError {
+  override name = 'InvalidRecordError';
+}
+
+/** Configuration is missing or malformed: fail at start with one clear message. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type FailureClass = 'rate-limited' | 'transient' | 'permanent' | 'fatal';
+
+/**
+ * How the consumer must treat a failure. Anything the adapter did not classify is treated as
+ * transient: a bug then shows up as retries ending in the dead-letter queue, never as a lost user.
+ */
+export function classifyFailure(error: unknown): FailureClass {
+  if (error instanceof RateLimitedError) return 'rate-limited';
+  if (error instanceof WorkOsAuthenticationError) return 'fatal';
+  if (error instanceof PermanentImportError || error instanceof InvalidRecordError) {
+    return 'permanent';
+  }
+  return 'transient';
+}
+
+/** The reason code to record for any failure, including ones nobody classified. */
+export function failureReasonOf(error: unknown): string {
+  if (error instanceof PipelineError) return error.reason;
+  return 'unexpected_error';
+}
+
+/** Narrows a caught value: in JavaScript anything can be thrown. */
+export function assertIsError(value: unknown): asserts value is Error {
+  if (!(value instanceof Error)) throw value;
+}

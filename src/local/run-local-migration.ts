@@ -1,0 +1,165 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
+import { type SplitSummary, splitExport } from '../../lambdas/splitter/split-export.ts';
+import { WorkOsAuthenticationError } from '../errors.ts';
+import type { PipelineLogger } from '../logger.ts';
+import { jobIdFor } from '../pipeline/job-id.ts';
+import type { OutcomeCounts, RecordOutcome } from '../pipeline/outcome.ts';
+import { userMessageSchema } from '../pipeline/user-message.ts';
+import { WritePacer } from '../pipeline/write-pacer.ts';
+import { failureReasonAttribute } from '../queue/queue-types.ts';
+import { type ExportFormat, exportFormats } from '../sources/export-formats.ts';
+import { readExportLines } from '../sources/export-lines.ts';
+import type { UserDirectory } from '../workos/user-directory.ts';
+import {
+  InProcessQueue,
+  inProcessQueueControl,
+  inProcessUserMessageSink,
+} from './in-process-queue.ts';
+import { runLocalEventSource } from './local-event-source.ts';
+import { LocalOutcomeLedger } from './local-outcome-ledger.ts';
+
+export interface LocalMigrationOptions {
+  files: string[];
+  format?: ExportFormat;
+  directory: UserDirectory;
+  /** Writes per second to WorkOS, for the whole run. */
+  writesPerSecond: number;
+  /** Batches in flight at once: the event source's maxConcurrency. */
+  maxConcurrency: number;
+  /** Receives before a failing record is dead-lettered, as the queue's redrive policy. */
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds?: number;
+  logger: PipelineLogger;
+}
+
+export interface LocalMigrationResult {
+  jobs: SplitSummary[];
+  counts: OutcomeCounts;
+  /** Records read but without an outcome. Always 0 unless the pipeline has a bug. */
+  unaccounted: number;
+  ledger: LocalOutcomeLedger;
+}
+
+/**
+ * Runs the pipeline on one machine: the splitter and consumer code that run on AWS, joined by
+ * an in-process queue with SQS semantics (visibility timeout, receive count, dead-letter queue
+ * after `maxReceiveCount`) and the same concurrency cap and pacing.
+ */
+export async function runLocalMigration(
+  options: LocalMigrationOptions,
+): Promise<LocalMigrationResult> {
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
+  const deadLetterQueue = new InProcessQueue({ name: 'local-users-dlq' });
+  const queue = new InProcessQueue({
+    name: 'local-users',
+    visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount,
+    deadLetterQueue,
+  });
+  const ledger = new LocalOutcomeLedger();
+  const pacer = new WritePacer({ writesPerSecond: options.writesPerSecond });
+  const control = inProcessQueueControl(queue, deadLetterQueue);
+  const stop = new AbortController();
+  let fatal: unknown;
+  let splittingDone = false;
+
+  const consuming = runLocalEventSource({
+    queue,
+    maxConcurrency: options.maxConcurrency,
+    visibilityTimeoutSeconds,
+    isFinished: () => splittingDone,
+    signal: stop.signal,
+    logger: options.logger,
+    handleBatch: async (messages) => {
+      try {
+        return await importUserBatch(messages, {
+          directory: options.directory,
+          pacer,
+          queue: control,
+          outcomes: ledger,
+          logger: options.logger,
+          maxReceiveCount: options.maxReceiveCount,
+          maxPacingWaitMs: 20_000,
+        });
+      } catch (error) {
+        if (error instanceof WorkOsAuthenticationError) {
+          fatal ??= error;
+          stop.abort();
+        }
+        throw error;
+      }
+    },
+  });
+
+  const jobs: SplitSummary[] = [];
+  try {
+    for (const file of options.files) {
+      jobs.push(await splitLocalFile(file, options, queue, ledger));
+      if (stop.signal.aborted) break;
+    }
+  } finally {
+    splittingDone = true;
+  }
+  await consuming;
+  if (fatal !== undefined) throw fatal;
+
+  await recordRedrivenFailures(deadLetterQueue, ledger);
+  const counts = ledger.counts();
+  const read = jobs.reduce((total, job) => total + job.read, 0);
+  const accounted = Object.values(counts).reduce((total, count) => total + count, 0);
+  return { jobs, counts, unaccounted: read - accounted, ledger };
+}
+
+async function splitLocalFile(
+  file: string,
+  options: LocalMigrationOptions,
+  queue: InProcessQueue,
+  ledger: LocalOutcomeLedger,
+): Promise<SplitSummary> {
+  const path = resolve(file);
+  const { size, mtimeMs } = await stat(path);
+  return splitExport(
+    {
+      jobId: jobIdFor({ bucket: 'local', key: path, eTag: `${size}-${mtimeMs}` }),
+      sourceFile: file,
+      lines: readExportLines(createReadStream(path)),
+      parseLine: exportFormats[options.format ?? 'auth0'],
+    },
+    { sink: inProcessUserMessageSink(queue), outcomes: ledger, logger: options.logger },
+  );
+}
+
+/**
+ * Messages the queue's redrive moved to the dead-letter queue (receive count exhausted without a
+ * verdict, e.g. a crash loop) carry no outcome yet: record them as failed, so every record read
+ * ends in one state.
+ */
+async function recordRedrivenFailures(
+  deadLetterQueue: InProcessQueue,
+  ledger: LocalOutcomeLedger,
+): Promise<void> {
+  for (const message of deadLetterQueue.drain()) {
+    const parsed = userMessageSchema.safeParse(safeJson(message.body));
+    if (!parsed.success) continue;
+    const { origin, user } = parsed.data;
+    if (ledger.has(origin.jobId, origin.line)) continue;
+    const outcome: RecordOutcome = {
+      origin,
+      sourceId: user.sourceId,
+      status: 'failed',
+      reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',
+    };
+    await ledger.record(outcome);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

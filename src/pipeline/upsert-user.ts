@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import { DuplicateUserError, PermanentImportError, TransientImportError } from '../errors.ts';
+import type {
+  DirectoryUser,
+  DirectoryUserChanges,
+  UserDirectory,
+} from '../workos/user-directory.ts';
+import type { ImportUser } from './user-message.ts';
+
+export type UpsertStatus = 'created' | 'updated' | 'unchanged';
+
+export interface UpsertResult {
+  status: UpsertStatus;
+  workosUserId: string;
+  /** Why an existing user was left alone or only partly updated. */
+  reason?: string;
+}
+
+/** Metadata keys this tool writes on every user it creates. */
+export const importMetadataKeys = {
+  source: 'import_source',
+  /** Fingerprint of the imported state: lets a re-run tell "unchanged" without any write. */
+  digest: 'import_digest',
+} as const;
+
+/**
+ * Creates the user in WorkOS, or reconciles the one already there, so that any number of
+ * deliveries of the same record converge on one WorkOS user.
+ *
+ * Create comes first: for a new user (the common case in a migration) that is the only call, one
+ * write. Only when WorkOS reports a duplicate does the upsert look the user up:
+ * - by external id: a user this tool created from the same source record (a redelivery, a re-run
+ *   of the file). It is updated where the export differs, or left unchanged.
+ * - by email, with no external id: a user who exists in WorkOS already and was not created by this
+ *   tool (signed up during a dual-run). It is linked (its id reported) and never overwritten.
+ * - by email, with another external id: the email belongs to a different source user.
+ */
+export async function upsertUser(
+  directory: UserDirectory,
+  user: ImportUser,
+): Promise<UpsertResult> {
+  const digest = importDigestOf(user);
+  try {
+    const created = await directory.createUser({
+      email: user.email,
+      emailVerified: user.emailVerified,
+      firstName: user.firstName,
+      lastName: user.lastName,
+      externalId: user.externalId,
+      passwordHash: user.passwordHash,
+      passwordHashType: user.passwordHashType,
+      metadata: { [importMetadataKeys.source]: user.source, [importMetadataKeys.digest]: digest },
+    });
+    return { status: 'created', workosUserId: created.id };
+  } catch (error) {
+    if (!(error instanceof DuplicateUserError)) throw error;
+  }
+
+  const ours = await directory.findUserByExternalId(user.externalId);
+  if (ours !== undefined) return reconcile(directory, ours, user, digest);
+
+  const sameEmail = await directory.findUserByEmail(user.email);
+  if (sameEmail === undefined) {
+    // WorkOS said duplicate but neither lookup sees the user: a concurrent delete, or a read that
+    // has not caught up yet. Trying again later settles it either way.
+    throw new TransientImportError('duplicate_not_found', 'Duplicate user could not be found');
+  }
+  if (sameEmail.externalId === null || sameEmail.externalId === '') {
+    return {
+      status: 'unchanged',
+      workosUserId: sameEmail.id,
+      reason: 'existing_user_not_overwritten',
+    };
+  }
+  throw new PermanentImportError(
+    'email_belongs_to_other_user',
+    'Another WorkOS user, with a different external id, holds this email',
+  );
+}
+
+async function reconcile(
+  directory: UserDirectory,
+  existing: DirectoryUser,
+  user: ImportUser,
+  digest: string,
+): Promise<UpsertResult> {
+  if (existing.metadata[importMetadataKeys.digest] === digest) {
+    return { status: 'unchanged', workosUserId: existing.id };
+  }
+
+  const { changes, reason } = changesToApply(existing, user);
+  if (Object.keys(changes).length === 0) {
+    return { status: 'unchanged', workosUserId: existing.id, ...(reason ? { reason } : {}) };
+  }
+  changes.metadata = {
+    [importMetadataKeys.source]: user.source,
+    [importMetadataKeys.digest]: digest,
+  };
+  try {
+    const updated = await directory.updateUser(existing.id, changes);
+    return { status: 'updated', workosUserId: updated.id, ...(reason ? { reason } : {}) };
+  } catch (error) {
+    if (error instanceof DuplicateUserError) {
+      throw new PermanentImportError(
+        'email_belongs_to_other_user',
+        'The exported email is held by another WorkOS user',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * What to change on a user this tool created earlier so it matches the export again. Fields the
+ * export leaves empty are kept. `emailVerified` only moves from false to true when the export
+ * says true: an import never marks an email verified that the source did not verify, and never
+ * takes a verification back. A password hash is applied only while the user has never signed
+ * in to WorkOS, so a password set after the migration is never replaced by the old one.
+ */
+function changesToApply(
+  existing: DirectoryUser,
+  user: ImportUser,
+): { changes: DirectoryUserChanges; reason?: string } {
+  const changes: DirectoryUserChanges = {};
+  let reason: string | undefined;
+  if (existing.email.toLowerCase() !== user.email.toLowerCase()) changes.email = user.email;
+  if (user.firstName !== undefined && user.firstName !== existing.firstName) {
+    changes.firstName = user.firstName;
+  }
+  if (user.lastName !== undefined && user.lastName !== existing.lastName) {
+    changes.lastName = user.lastName;
+  }
+  if (user.emailVerified && !existing.emailVerified) changes.emailVerified = true;
+  if (user.passwordHash !== undefined && user.passwordHashType !== undefined) {
+    if (existing.lastSignInAt === null) {
+      changes.passwordHash = user.passwordHash;
+      changes.passwordHashType = user.passwordHashType;
+    } else {
+      reason = 'password_kept_user_signed_in';
+    }
+  }
+  return reason === undefined ? { changes } : { changes, reason };
+}
+
+/**
+ * A fingerprint of everything the import writes. It is a truncated SHA-256 over the exported
+ * fields, stored in the user's metadata: equal fingerprints mean nothing to write. It cannot be
+ * turned back into a password hash, and a password hash's own salt makes it useless for
+ * guessing passwords.
+ */
+export function importDigestOf(user: ImportUser): string {
+  const canonical = JSON.stringify([
+    user.email.toLowerCase(),
+    user.emailVerified,
+    user.firstName ?? null,
+    user.lastName ?? null,
+    user.passwordHash ?? null,
+    user.passwordHashType ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
+}

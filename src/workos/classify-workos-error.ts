@@ -1,0 +1,136 @@
+import {
+  BadRequestException,
+  ConflictException,
+  GenericServerException,
+  NotFoundException,
+  OauthException,
+  RateLimitExceededException,
+  UnauthorizedException,
+  UnprocessableEntityException,
+} from '@workos-inc/node';
+import {
+  DuplicateUserError,
+  PermanentImportError,
+  type PipelineError,
+  RateLimitedError,
+  TransientImportError,
+  WorkOsAuthenticationError,
+} from '../errors.ts';
+
+/** When WorkOS sends a 429 without a usable Retry-After, wait this long (WorkOS's tools use 10 s). */
+const defaultRetryAfterSeconds = 10;
+
+/**
+ * Turns whatever the WorkOS SDK threw into the pipeline's error vocabulary. This is the one place
+ * that knows WorkOS's exception classes and error codes. Reasons are built only from WorkOS error
+ * codes and HTTP statuses, never from messages, which can echo the submitted data.
+ */
+export function classifyWorkOsError(error: unknown): PipelineError {
+  const options = { cause: error };
+
+  if (error instanceof RateLimitExceededException) {
+    const retryAfter = error.retryAfter;
+    const seconds =
+      retryAfter !== null && Number.isFinite(retryAfter) && retryAfter > 0
+        ? Math.ceil(retryAfter)
+        : defaultRetryAfterSeconds;
+    return new RateLimitedError(seconds, options);
+  }
+  if (error instanceof UnauthorizedException) {
+    return new WorkOsAuthenticationError(
+      'workos_unauthorized',
+      'WorkOS rejected the API key',
+      options,
+    );
+  }
+  if (error instanceof BadRequestException) {
+    const detailCodes = errorCodesOf(error.errors);
+    if (error.code === 'user_creation_error' && detailCodes.includes('email_not_available')) {
+      return new DuplicateUserError('email', options);
+    }
+    if (error.code === 'user_creation_error' && detailCodes.includes('external_id_already_used')) {
+      return new DuplicateUserError('external_id', options);
+    }
+    return permanent(400, error.code, detailCodes, options);
+  }
+  if (error instanceof ConflictException) {
+    // Older WorkOS versions answered a duplicate user with 409 `user_already_exists`.
+    if (error.code === 'user_already_exists') return new DuplicateUserError('unknown', options);
+    return permanent(409, error.code, [], options);
+  }
+  if (error instanceof UnprocessableEntityException) {
+    // The SDK drops `errors[]` on 422 and folds the codes into the message, one per line.
+    return permanent(422, error.code, codesFromRequirementMessage(error.message), options);
+  }
+  if (error instanceof NotFoundException) {
+    // A user found a moment ago and gone now: another writer deleted it. Retrying re-creates it.
+    return new TransientImportError('workos_user_vanished', 'WorkOS user not found', options);
+  }
+  if (error instanceof OauthException && error.status === 408) {
+    return new TransientImportError('workos_timeout', 'WorkOS request timed out', options);
+  }
+  if (error instanceof GenericServerException) {
+    if (error.status === 403) {
+      return new WorkOsAuthenticationError(
+        'workos_forbidden',
+        'The WorkOS API key lacks permission for user management',
+        options,
+      );
+    }
+    if (error.status >= 500 || error.status === 408) {
+      return new TransientImportError(
+        `workos_${error.status}`,
+        `WorkOS answered ${error.status}`,
+        options,
+      );
+    }
+    return permanent(error.status, error.code, [], options);
+  }
+  if (error instanceof OauthException) return permanent(error.status, error.error, [], options);
+  if (isNetworkOrParseFailure(error)) {
+    return new TransientImportError('workos_unreachable', 'WorkOS could not be reached', options);
+  }
+  return new TransientImportError('workos_unexpected_error', 'Unexpected WorkOS failure', options);
+}
+
+function permanent(
+  status: number,
+  code: string | undefined,
+  detailCodes: string[],
+  options: { cause: unknown },
+): PermanentImportError {
+  const parts = [`workos_${status}`, code, ...detailCodes].filter(isSafeCode);
+  return new PermanentImportError(parts.join(':'), `WorkOS refused the user (${status})`, options);
+}
+
+/** WorkOS error codes are snake_case identifiers; anything else is dropped rather than logged. */
+function isSafeCode(code: string | undefined): code is string {
+  return code !== undefined && /^[a-z0-9_]{1,64}$/.test(code);
+}
+
+function errorCodesOf(errors: unknown[] | undefined): string[] {
+  if (!Array.isArray(errors)) return [];
+  return errors.flatMap((entry) => {
+    if (typeof entry !== 'object' || entry === null || !('code' in entry)) return [];
+    return typeof entry.code === 'string' ? [entry.code] : [];
+  });
+}
+
+function codesFromRequirementMessage(message: string): string[] {
+  return message
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim())
+    .filter((line) => isSafeCode(line));
+}
+
+/**
+ * After its own retry layer the SDK wraps a fetch `TypeError` (network) or a `ParseError` (a
+ * non-JSON body, such as a proxy's HTML 502) in a plain `Error("Unexpected error: ...")`.
+ */
+function isNetworkOrParseFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof TypeError || error.cause instanceof TypeError) return true;
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
+  return error.message.startsWith('Unexpected error');
+}

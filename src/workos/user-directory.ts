@@ -1,0 +1,39 @@
+import type { PasswordHashType } from '../pipeline/user-message.ts';
+
+/** A WorkOS user as the importer needs to see it. */
+export interface DirectoryUser {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  firstName: string | null;
+  lastName: string | null;
+  externalId: string | null;
+  metadata: Record<string, string>;
+  /** Empty while the user has never signed in to WorkOS. */
+  lastSignInAt: string | null;
+}
+
+export interface NewDirectoryUser {
+  email: string;
+  emailVerified: boolean;
+  firstName?: string;
+  lastName?: string;
+  externalId: string;
+  passwordHash?: string;
+  passwordHashType?: PasswordHashType;
+  metadata: Record<string, string>;
+}
+
+export type DirectoryUserChanges = Partial<Omit<NewDirectoryUser, 'externalId'>>;
+
+/**
+ * The WorkOS user-management operations the importer uses. The SDK-backed implementation throws
+ * only pipeline errors (`DuplicateUserError`, `RateLimitedError`, ...), so callers never see a
+ * WorkOS exception type.
+ */
+export interface UserDirectory {
+  createUser(user: NewDirectoryUser): Promise<DirectoryUser>;
+  updateUser(userId: string, changes: DirectoryUserChanges): Promise<DirectoryUser>;
+  findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined>;
+  findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+}
