@@ -26,6 +26,8 @@ export interface ImportUserBatchDependencies {
   maxReceiveCount: number;
   /** How long a record may wait for a write slot before it is put back on the queue instead. */
   maxPacingWaitMs: number;
+  /** Delay before a transient failure is retried; `transientRetryDelaySeconds` by default. */
+  retryDelaySeconds?: (receiveCount: number) => number;
 }
 
 /** What became of one message: acknowledged (deleted) or left on the queue for another try. */
@@ -129,7 +131,9 @@ async function importUserMessage(
           await deadLetter(message, parsed, reason, deps);
           return 'acknowledge';
         }
-        const delaySeconds = transientRetryDelaySeconds(message.receiveCount);
+        const delaySeconds = (deps.retryDelaySeconds ?? transientRetryDelaySeconds)(
+          message.receiveCount,
+        );
         deps.logger.warn('Import failed; will retry', {
           ...context,
           reason,

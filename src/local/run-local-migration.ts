@@ -32,6 +32,8 @@ export interface LocalMigrationOptions {
   /** Receives before a failing record is dead-lettered, as the queue's redrive policy. */
   maxReceiveCount: number;
   visibilityTimeoutSeconds?: number;
+  /** Delay before a transient failure is retried (the consumer's policy by default). */
+  retryDelaySeconds?: (receiveCount: number) => number;
   logger: PipelineLogger;
 }
 
@@ -83,6 +85,7 @@ export async function runLocalMigration(
           logger: options.logger,
           maxReceiveCount: options.maxReceiveCount,
           maxPacingWaitMs: 20_000,
+          ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
         });
       } catch (error) {
         if (error instanceof WorkOsAuthenticationError) {
