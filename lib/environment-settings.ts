@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { parseConfig } from '../src/config.ts';
+
+/**
+ * WorkOS allows 500 user-management writes per 10 s per environment. The target rate is shared by
+ * every consumer instance, so it can never usefully exceed this.
+ */
+export const WORKOS_MAX_WRITES_PER_SECOND = 50;
+
+/**
+ * One deployment environment's settings, as written under `context.environments.<name>` in
+ * `cdk.json`. Unknown keys are rejected so that a misspelt setting fails the synth instead of
+ * silently falling back to its default.
+ */
+export const environmentSettingsSchema = z.strictObject({
+  /**
+   * WorkOS writes per second for the whole environment, shared by all concurrent consumers.
+   * @default 45
+   */
+  targetWritesPerSecond: z.number().positive().max(WORKOS_MAX_WRITES_PER_SECOND).default(45),
+  /**
+   * The SQS event source's `maxConcurrency`: how many consumer instances run at once. Lambda
+   * accepts 2–1000.
+   * @default 4
+   */
+  consumerMaxConcurrency: z.number().int().min(2).max(1000).default(4),
+  /**
+   * Receives before SQS moves a message to the dead-letter queue. AWS advises at least 5 so that
+   * throttled invocations alone do not dead-letter healthy messages.
+   * @default 5
+   */
+  maxReceiveCount: z.number().int().min(5).max(1000).default(5),
+  /**
+   * Days an uploaded export (and a report) stays in the bucket. Exports hold password hashes, so
+   * keep this short; a deleted or replaced version lingers one more day.
+   * @default 7
+   */
+  exportRetentionDays: z.number().int().min(1).default(7),
+  /**
+   * Lambda application log level (Powertools follows it). The system log level is the same,
+   * except ERROR, which Lambda's system logs do not offer, becomes WARN.
+   * @default 'INFO'
+   */
+  logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  /**
+   * What happens to the bucket, queues, secret and log groups when the stack is deleted. No
+   * default: every environment states it deliberately.
+   */
+  removalPolicy: z.enum(['retain', 'destroy']),
+  /**
+   * Name of an existing Secrets Manager secret holding the WorkOS API key.
+   * @default - the stack creates an empty secret; put the key with `aws secretsmanager put-secret-value`
+   */
+  workosApiKeySecretName: z.string().min(1).optional(),
+  /**
+   * Base URL of the WorkOS API, for a proxy or an emulator.
+   * @default - the consumer uses https://api.workos.com
+   */
+  workosApiUrl: z.url().optional(),
+  /**
+   * Address subscribed to the alarm topic.
+   * @default - no subscription; subscribe to the topic some other way
+   */
+  alarmEmail: z.email().optional(),
+});
+
+/** One environment's settings, with defaults applied. */
+export type EnvironmentSettings = z.infer<typeof environmentSettingsSchema>;
+
+/**
+ * Validates one environment's raw settings, applying defaults. Throws a `ConfigError` whose single
+ * message names the environment and every problem.
+ */
+export function parseEnvironmentSettings(name: string, raw: unknown): EnvironmentSettings {
+  return parseConfig(
+    environmentSettingsSchema,
+    raw as Record<string, string | undefined>,
+    `settings for environment "${name}" (cdk.json context.environments.${name})`,
+  );
+}

@@ -1,0 +1,139 @@
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  type RecursiveLoop,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { EnvironmentVariables } from '../src/config.ts';
+import type { EnvironmentSettings } from './environment-settings.ts';
+
+/** The repository root: entries and the lock file are resolved from here, not from the cwd. */
+const repositoryRoot = new URL('../', import.meta.url);
+
+/** Absolute path of a file in the repository, e.g. `lambdas/consumer/handler.ts`. */
+export function repositoryPath(relativePath: string): string {
+  return fileURLToPath(new URL(relativePath, repositoryRoot));
+}
+
+// esbuild's ESM output has no `require`; CommonJS dependencies bundled into it still call it.
+const createRequireBanner =
+  "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);";
+
+/** Properties of a {@link NodeFunction}. */
+export interface NodeFunctionProps<Schema extends z.ZodObject> {
+  /** Path of the handler file relative to the repository root, e.g. `lambdas/consumer/handler.ts`. */
+  readonly entry: string;
+  /**
+   * Exported name of the handler in `entry`.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  /** The schema the function parses its environment with at cold start (see `src/config.ts`). */
+  readonly environmentSchema: Schema;
+  /**
+   * The function's environment, typed from `environmentSchema`: a variable the function requires
+   * cannot be forgotten here. Optional variables are listed as `undefined` to use their default.
+   */
+  readonly environment: EnvironmentVariables<Schema>;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  /** The environment's log level, and the removal policy of the log group. */
+  readonly settings: Pick<EnvironmentSettings, 'logLevel' | 'removalPolicy'>;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Lambda's recursive loop detection.
+   * @default - Lambda's default: stop a detected loop
+   */
+  readonly recursiveLoop?: RecursiveLoop;
+  /** @default - no description */
+  readonly description?: string;
+}
+
+/**
+ * A Lambda function built from TypeScript with the project's defaults: Node 24 on ARM64, an ESM
+ * bundle with source maps, JSON logs at the environment's level, and its own log group with a
+ * retention period (`logGroup`).
+ */
+export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: NodeFunctionProps<Schema>) {
+    // Created before the function so that retention and removal are ours, not Lambda's implicit
+    // never-expiring group.
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy:
+        props.settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    const { logLevel } = props.settings;
+    super(scope, id, {
+      entry: repositoryPath(props.entry),
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      recursiveLoop: props.recursiveLoop,
+      environment: {
+        ...definedVariables(props.environmentSchema, props.environment),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
+      // Lambda's own platform logs stop at WARN.
+      systemLogLevelV2: logLevel === 'ERROR' ? SystemLogLevel.WARN : SystemLogLevel[logLevel],
+      logGroup,
+      depsLockFilePath: repositoryPath('package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: createRequireBanner,
+        minify: true,
+        sourceMap: true,
+        // The runtime's AWS SDK v3 is used; the bundle carries only our code and other packages.
+        bundleAwsSDK: false,
+      },
+    });
+  }
+}
+
+/**
+ * Drops unset variables (CDK rejects `undefined` values) and checks, at synth, every literal
+ * value against the schema the function will parse it with. Deploy-time values (tokens) are
+ * checked by the function itself at cold start.
+ */
+function definedVariables(
+  schema: z.ZodObject,
+  environment: Record<string, string | undefined>,
+): Record<string, string> {
+  const variables: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    if (value === undefined) continue;
+    const variableSchema = schema.shape[name];
+    if (variableSchema === undefined) {
+      throw new Error(`Environment variable ${name} is not in the function's environment schema`);
+    }
+    if (!Token.isUnresolved(value)) {
+      const result = variableSchema.safeParse(value);
+      if (!result.success) {
+        const problem = result.error.issues[0]?.message ?? 'invalid';
+        // The value stays out of the message: a misplaced key must not end up in a CI log.
+        throw new Error(`Environment variable ${name} is invalid: ${problem}`);
+      }
+    }
+    variables[name] = value;
+  }
+  return variables;
+}
