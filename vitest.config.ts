@@ -19,6 +19,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // Every level is logged through the global console, where tests inspect it for PII.
+          env: { POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_DEV: 'true' },
           globalSetup: ['test/helpers/moto-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
