@@ -50,7 +50,8 @@ export function* syntheticAuth0ExportLines(
       user_id: social
         ? `google-oauth2|${BigInt(`0x${objectId.slice(0, 15)}`)}`
         : `auth0|${objectId}`,
-      email: `user${String(index).padStart(7, '0')}@example.com`,
+      // Distinct seeds give distinct people: two synthetic exports never share an email.
+      email: `${seed === 'sample' ? '' : `${seed}.`}user${String(index).padStart(7, '0')}@example.com`,
       email_verified: index % 3 !== 0,
       given_name: firstNames[index % firstNames.length],
       family_name: lastNames[Math.floor(index / firstNames.length) % lastNames.length],

@@ -37,9 +37,15 @@ export const consumerEnvironmentSchema = z.object({
 });
 export type ConsumerConfig = z.infer<typeof consumerEnvironmentSchema>;
 
-/** The variables a Lambda's environment must set: the schema's input keys, as strings. */
+type KeysOf<T> = T extends unknown ? keyof T : never;
+
+/**
+ * The variables a Lambda's environment sets: the schema's input keys, as strings; those with a
+ * default may be `undefined`. The keys go through a conditional type on purpose: a homomorphic
+ * mapping with `-?` would also strip `undefined` and so demand a value for every default.
+ */
 export type EnvironmentVariables<Schema extends z.ZodObject> = {
-  [Key in keyof z.input<Schema>]-?: undefined extends z.input<Schema>[Key]
+  [Key in KeysOf<z.input<Schema>>]: undefined extends z.input<Schema>[Key]
     ? string | undefined
     : string;
 };

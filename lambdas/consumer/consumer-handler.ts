@@ -21,6 +21,8 @@ export interface ConsumerHandlerDependencies {
   secrets: SecretsManagerClient;
   config: ConsumerConfig;
   outcomes?: OutcomeRecorder;
+  /** Delay before a transient failure is retried; the consumer's backoff policy by default. */
+  retryDelaySeconds?: (receiveCount: number) => number;
 }
 
 /** The API key is cached this long, so a rotated key is picked up without a redeploy. */
@@ -34,6 +36,7 @@ export function createConsumerHandler({
   secrets,
   config,
   outcomes,
+  retryDelaySeconds,
 }: ConsumerHandlerDependencies) {
   // Each concurrent instance takes an equal share of the environment's write rate.
   const pacer = new WritePacer({
@@ -78,6 +81,7 @@ export function createConsumerHandler({
         logger,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
         maxPacingWaitMs,
+        ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
       });
       return {
         batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
@@ -94,7 +98,10 @@ function receivedMessagesOf(event: SQSEvent): ReceivedMessage[] {
   }));
 }
 
-/** The secret holds the key itself, or a JSON object with an `apiKey` field. */
+/**
+ * The secret holds the key itself, or a JSON object with an `apiKey` field. Error messages never
+ * quote the secret: a JSON parser's message would echo part of the key.
+ */
 export function apiKeyFromSecret(secret: unknown): string {
   const text =
     typeof secret === 'string'
@@ -103,18 +110,25 @@ export function apiKeyFromSecret(secret: unknown): string {
         ? Buffer.from(secret).toString('utf8')
         : '';
   const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    const parsed: unknown = JSON.parse(trimmed);
-    if (
-      typeof parsed === 'object' &&
-      parsed !== null &&
-      'apiKey' in parsed &&
-      typeof parsed.apiKey === 'string'
-    ) {
-      return parsed.apiKey;
-    }
+  if (trimmed === '') throw new ConfigError('The WorkOS API key secret is empty');
+  if (!trimmed.startsWith('{')) return trimmed;
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    throw new ConfigError('The WorkOS API key secret starts with "{" but is not valid JSON');
+  }
+  const apiKey =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    'apiKey' in parsed &&
+    typeof parsed.apiKey === 'string'
+      ? parsed.apiKey.trim()
+      : undefined;
+  if (apiKey === undefined) {
     throw new ConfigError('The WorkOS API key secret is JSON without a string "apiKey" field');
   }
-  if (trimmed === '') throw new ConfigError('The WorkOS API key secret is empty');
-  return trimmed;
+  if (apiKey === '') throw new ConfigError('The WorkOS API key secret has an empty "apiKey"');
+  return apiKey;
 }

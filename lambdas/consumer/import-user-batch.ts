@@ -154,9 +154,12 @@ async function importUserMessage(
  * Delay before the next try of a transiently failing record: 5 s, 10 s, 20 s ... capped at 5 min,
  * with jitter so records that failed together do not come back together.
  */
+const maxRetryDelaySeconds = 300;
+
 export function transientRetryDelaySeconds(receiveCount: number, random = Math.random): number {
-  const base = Math.min(300, 5 * 2 ** Math.max(0, receiveCount - 1));
-  return Math.max(1, Math.round(base * (0.75 + random() * 0.5)));
+  const base = Math.min(maxRetryDelaySeconds, 5 * 2 ** Math.max(0, receiveCount - 1));
+  const jittered = Math.round(base * (0.75 + random() * 0.5));
+  return Math.max(1, Math.min(maxRetryDelaySeconds, jittered));
 }
 
 /** SQS delays a message by at most 15 minutes. */

@@ -38,6 +38,9 @@ export class SqsUserMessageSink implements UserMessageSink {
     maxBatchesInFlight = 16,
     maxAttempts = 5,
   }: SqsUserMessageSinkOptions) {
+    if (!(maxBatchesInFlight >= 1) || !(maxAttempts >= 1)) {
+      throw new RangeError('maxBatchesInFlight and maxAttempts must be at least 1');
+    }
     this.#sqs = sqs;
     this.#queueUrl = queueUrl;
     this.#maxBatchesInFlight = maxBatchesInFlight;

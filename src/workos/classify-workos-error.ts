@@ -86,7 +86,16 @@ export function classifyWorkOsError(error: unknown): PipelineError {
     }
     return permanent(error.status, error.code, [], options);
   }
-  if (error instanceof OauthException) return permanent(error.status, error.error, [], options);
+  if (error instanceof OauthException) {
+    if (error.status === 401 || error.status === 403) {
+      return new WorkOsAuthenticationError(
+        error.status === 401 ? 'workos_unauthorized' : 'workos_forbidden',
+        'WorkOS refused the API key',
+        options,
+      );
+    }
+    return permanent(error.status, error.error, [], options);
+  }
   if (isNetworkOrParseFailure(error)) {
     return new TransientImportError('workos_unreachable', 'WorkOS could not be reached', options);
   }
