@@ -95,7 +95,7 @@ async function importUserMessage(
 
   const slot = await deps.pacer.acquire(deps.maxPacingWaitMs);
   if (!slot.granted) {
-    await requeueDeferred(parsed, slot.retryAfterSeconds, deps);
+    await deferOrGiveUp(message, parsed, slot.retryAfterSeconds, deps);
     return 'acknowledge';
   }
 
@@ -120,7 +120,7 @@ async function importUserMessage(
           ...context,
           retryAfterSeconds,
         });
-        await requeueDeferred(parsed, retryAfterSeconds, deps);
+        await deferOrGiveUp(message, parsed, retryAfterSeconds, deps);
         return 'acknowledge';
       }
       case 'permanent':
@@ -165,15 +165,26 @@ export function transientRetryDelaySeconds(receiveCount: number, random = Math.r
 /** SQS delays a message by at most 15 minutes. */
 const maxQueueDelaySeconds = 900;
 
-async function requeueDeferred(
+/**
+ * A record deferred this often has waited through hours of rate limiting; it is dead-lettered
+ * rather than left circling forever (the consumer re-enqueues to its own trigger queue).
+ */
+export const maxDeferrals = 100;
+
+async function deferOrGiveUp(
+  received: ReceivedMessage,
   message: UserMessage,
   delaySeconds: number,
   deps: ImportUserBatchDependencies,
 ): Promise<void> {
+  if (message.deferrals >= maxDeferrals) {
+    await deadLetter(received, message, 'rate_limited_too_long', deps);
+    return;
+  }
   const deferred = { ...message, deferrals: message.deferrals + 1 };
   await deps.queue.requeue(
     serializeUserMessage(deferred),
-    Math.min(maxQueueDelaySeconds, delaySeconds),
+    Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(delaySeconds))),
   );
 }
 

@@ -7,8 +7,16 @@ export interface EmulatorCommandOptions {
   rateLimit: boolean;
 }
 
+const loopbackHosts = /^(127\.\d+\.\d+\.\d+|localhost|::1)$/;
+
 /** `migrate emulator`: serves until interrupted. */
 export async function runEmulatorCommand(options: EmulatorCommandOptions): Promise<void> {
+  if (!loopbackHosts.test(options.host)) {
+    process.stderr.write(
+      `Warning: ${options.host} is not a loopback address. The emulator's /__emulator control routes ` +
+        'need no key: anyone who can reach this port can read stats, inject faults and reset it.\n',
+    );
+  }
   const emulator = await startWorkOsEmulator({
     port: options.port,
     host: options.host,

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { startWorkOsEmulator } from '../emulator/workos-emulator.ts';
 import { ConfigError } from '../errors.ts';
 import { runLocalMigration } from '../local/run-local-migration.ts';
@@ -47,6 +48,7 @@ export async function runLocalCommand(
     const elapsedMs = performance.now() - started;
 
     if (options.report) {
+      await mkdir(dirname(options.report), { recursive: true });
       await writeFile(options.report, formatOutcomeReport(result.ledger.outcomes()));
     }
     process.stdout.write(`${formatMigrationSummary(result, elapsedMs)}\n`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type ImportUserBatchDependencies,
   importUserBatch,
+  maxDeferrals,
 } from '../../../lambdas/consumer/import-user-batch.ts';
 import {
   PermanentImportError,
@@ -104,6 +105,21 @@ describe('Function: importUserBatch()', () => {
     expect(outcomes.counts().created + actions.requeued.length).toBe(3);
     const next = await deps.pacer.acquire(0);
     expect(next.granted).toBe(false);
+  });
+
+  it('dead-letters a record that has been deferred by rate limiting too many times', async () => {
+    const { deps, directory, actions, outcomes } = dependencies();
+    directory.failNext('createUser', new RateLimitedError(5));
+    const tired = receivedMessageFactory({ ...userMessageFactory(), deferrals: maxDeferrals });
+
+    const result = await importUserBatch([tired], deps);
+
+    expect(result.failedMessageIds).toEqual([]);
+    expect(actions.requeued).toEqual([]);
+    expect(actions.deadLettered).toEqual([
+      { messageId: tired.messageId, reason: 'rate_limited_too_long' },
+    ]);
+    expect(outcomes.counts().failed).toBe(1);
   });
 
   it('leaves a transiently failing record on the queue with a delay, without an outcome yet', async () => {
