@@ -7,7 +7,8 @@
  * dev can never touch prod.
  *
  * This is the only file that reads context. The stack is environment-agnostic: it deploys to the
- * account and region of the credentials the CLI runs with, and synthesizes offline.
+ * account and region of the credentials the CLI runs with, and synthesizes offline. Every synth
+ * runs the cdk-nag AWS Solutions checks and fails on a finding nobody acknowledged.
  */
 import { App } from 'aws-cdk-lib';
 import {
@@ -15,10 +16,14 @@ import {
   selectEnvironment,
   stackNameFor,
 } from '../lib/app-environments.ts';
+import { addComplianceChecks } from '../lib/compliance-checks.ts';
 import { ImportPipelineStack } from '../lib/import-pipeline-stack.ts';
 import { ConfigError } from '../src/errors.ts';
 
 const app = new App();
+// The same checks as test/infra/cdk-nag.test.ts, so `cdk synth` and `cdk deploy` refuse an
+// unacknowledged finding too.
+addComplianceChecks(app);
 
 let selected: SelectedEnvironment;
 try {

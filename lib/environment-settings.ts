@@ -37,14 +37,22 @@ export const environmentSettingsSchema = z.strictObject({
    */
   exportRetentionDays: z.number().int().min(1).default(7),
   /**
+   * Days the migration ledger keeps a job and its record outcomes before DynamoDB's TTL deletes
+   * them. The ledger holds ids and reason codes, no hashes or emails, so it may outlive the
+   * exports: operators still read a job's outcomes after its export has expired.
+   * @default 30
+   */
+  ledgerRetentionDays: z.number().int().min(1).default(30),
+  /**
    * Lambda application log level (Powertools follows it). The system log level is the same,
    * except ERROR, which Lambda's system logs do not offer, becomes WARN.
    * @default 'INFO'
    */
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   /**
-   * What happens to the bucket, queues, secret and log groups when the stack is deleted. No
-   * default: every environment states it deliberately.
+   * What happens to the bucket, queues, ledger table, secret and log groups when the stack is
+   * deleted; 'retain' also turns on the ledger table's deletion protection. No default: every
+   * environment states it deliberately.
    */
   removalPolicy: z.enum(['retain', 'destroy']),
   /**

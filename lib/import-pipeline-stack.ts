@@ -11,7 +11,8 @@ export interface ImportPipelineStackProps extends StackProps {
 
 /**
  * One environment's import pipeline. Its outputs are what the operator CLI reads to find the
- * bucket, the queues and the secret, so nobody types a queue URL by hand.
+ * bucket, the queues, the ledger, the functions and the secret, so nobody types a queue URL by
+ * hand.
  */
 export class ImportPipelineStack extends Stack {
   readonly pipeline: ImportPipeline;
@@ -37,7 +38,22 @@ export class ImportPipelineStack extends Stack {
     output(
       'SplitterFailureQueueUrl',
       pipeline.splitterFailureQueue.queueUrl,
-      'S3 events the splitter failed on after its retries',
+      'S3 events and continuations the splitter failed on after its retries',
+    );
+    output(
+      'LedgerTableName',
+      pipeline.ledgerTable.tableName,
+      'Migration ledger: jobs and outcomes',
+    );
+    output(
+      'SplitterFunctionName',
+      pipeline.splitterFunction.functionName,
+      'Splitter: invoke it to resume a job',
+    );
+    output(
+      'ConsumerFunctionName',
+      pipeline.consumerFunction.functionName,
+      'Consumer: find its event source mapping to re-enable it after a halt',
     );
   }
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -63,10 +64,13 @@ export interface NodeFunctionProps<Schema extends z.ZodObject> {
 
 /**
  * A Lambda function built from TypeScript with the project's defaults: Node 24 on ARM64, an ESM
- * bundle with source maps, JSON logs at the environment's level, and its own log group with a
- * retention period (`logGroup`).
+ * bundle with source maps, JSON logs at the environment's level, its own log group with a
+ * retention period (`logGroup`), and its own role that may write only to that log group.
  */
 export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
+  /** Always set: the function never runs with an imported role or none. */
+  declare readonly role: IRole;
+
   constructor(scope: Construct, id: string, props: NodeFunctionProps<Schema>) {
     // Created before the function so that retention and removal are ours, not Lambda's implicit
     // never-expiring group.
@@ -75,8 +79,15 @@ export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
       removalPolicy:
         props.settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    // Instead of the default role's AWSLambdaBasicExecutionRole, which may create any log group
+    // and write to every one in the account: this function writes to its own group only.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    });
+    logGroup.grantWrite(role);
     const { logLevel } = props.settings;
     super(scope, id, {
+      role,
       entry: repositoryPath(props.entry),
       handler: props.handler ?? 'handler',
       description: props.description,

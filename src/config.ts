@@ -12,6 +12,10 @@ export const workosApiUrlSchema = z.url().default('https://api.workos.com');
 /** Environment of the splitter Lambda. The CDK construct types its `environment` from this. */
 export const splitterEnvironmentSchema = z.object({
   USER_QUEUE_URL: z.url(),
+  /** The migration ledger's DynamoDB table. */
+  LEDGER_TABLE_NAME: z.string().min(1),
+  /** Days the ledger keeps a job's entries (DynamoDB TTL). */
+  LEDGER_RETENTION_DAYS: positiveInt.default(30),
   /** Prefix in the export bucket under which per-job reports (rejections) are written. */
   REPORT_PREFIX: z.string().default('reports/'),
   /** Source format when neither the key prefix nor the content says otherwise. */
@@ -22,6 +26,9 @@ export type SplitterConfig = z.infer<typeof splitterEnvironmentSchema>;
 /** Environment of the consumer Lambda. */
 export const consumerEnvironmentSchema = z.object({
   USER_QUEUE_URL: z.url(),
+  /** The migration ledger's DynamoDB table. */
+  LEDGER_TABLE_NAME: z.string().min(1),
+  LEDGER_RETENTION_DAYS: positiveInt.default(30),
   DEAD_LETTER_QUEUE_URL: z.url(),
   /** Name or ARN of the Secrets Manager secret holding the WorkOS API key (never the key). */
   WORKOS_API_KEY_SECRET_ID: z.string().min(1),

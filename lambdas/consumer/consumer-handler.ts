@@ -1,14 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import {
+  type LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ConsumerConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError, WorkOsAuthenticationError } from '../../src/errors.ts';
+import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import { loggedOutcomes } from '../../src/pipeline/logged-outcomes.ts';
-import type { OutcomeRecorder } from '../../src/pipeline/outcome.ts';
+import { userMessageSchema } from '../../src/pipeline/user-message.ts';
 import { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
@@ -20,7 +25,12 @@ export interface ConsumerHandlerDependencies {
   sqs: SQSClient;
   secrets: SecretsManagerClient;
   config: ConsumerConfig;
-  outcomes?: OutcomeRecorder;
+  ledger: MigrationLedger;
+  /**
+   * Stops this consumer from taking more messages (on AWS: disables its event source mapping).
+   * Called when WorkOS refuses the API key: every record would fail the same way.
+   */
+  stopConsuming: (context: Context) => Promise<void>;
   /** Delay before a transient failure is retried; the consumer's backoff policy by default. */
   retryDelaySeconds?: (receiveCount: number) => number;
 }
@@ -35,7 +45,8 @@ export function createConsumerHandler({
   sqs,
   secrets,
   config,
-  outcomes,
+  ledger,
+  stopConsuming,
   retryDelaySeconds,
 }: ConsumerHandlerDependencies) {
   // Each concurrent instance takes an equal share of the environment's write rate.
@@ -72,21 +83,61 @@ export function createConsumerHandler({
 
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const result = await importUserBatch(receivedMessagesOf(event), {
+    .handler(async (event, context) => {
+      const messages = receivedMessagesOf(event);
+      const result = await importUserBatch(messages, {
         directory: await directoryForCurrentKey(),
         pacer,
         queue,
-        outcomes: outcomes ?? loggedOutcomes(logger),
+        ledger,
         logger,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
         maxPacingWaitMs,
         ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
+      }).catch(async (error: unknown) => {
+        if (error instanceof WorkOsAuthenticationError) {
+          await haltImport(messages, error, { ledger, stopConsuming, context });
+        }
+        throw error;
       });
       return {
         batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
       };
     });
+}
+
+/**
+ * WorkOS refused the API key: mark the batch's jobs halted, with the reason, and stop consuming.
+ * The messages stay on the queue, untouched, until an operator fixes the key and re-enables the
+ * event source.
+ */
+async function haltImport(
+  messages: ReceivedMessage[],
+  error: WorkOsAuthenticationError,
+  {
+    ledger,
+    stopConsuming,
+    context,
+  }: Pick<ConsumerHandlerDependencies, 'ledger' | 'stopConsuming'> & { context: Context },
+): Promise<void> {
+  const jobIds = new Set<string>();
+  for (const message of messages) {
+    try {
+      const parsed = userMessageSchema.safeParse(JSON.parse(message.body));
+      if (parsed.success) jobIds.add(parsed.data.origin.jobId);
+    } catch {
+      // Not a user message: it has no job to halt.
+    }
+  }
+  for (const jobId of jobIds) await ledger.haltJob(jobId, error.reason);
+  logger.error(
+    'Import halted: WorkOS refused the API key. Fix the secret, then re-enable the consumer.',
+    {
+      reason: error.reason,
+      jobIds: [...jobIds],
+    },
+  );
+  await stopConsuming(context);
 }
 
 function receivedMessagesOf(event: SQSEvent): ReceivedMessage[] {
@@ -131,4 +182,24 @@ export function apiKeyFromSecret(secret: unknown): string {
   }
   if (apiKey === '') throw new ConfigError('The WorkOS API key secret has an empty "apiKey"');
   return apiKey;
+}
+
+/**
+ * The production stop: disables this function's event source mapping (its one trigger, the user
+ * queue), so no
+ * batch is taken (and no receive count spent) until an operator re-enables it.
+ */
+export function disableOwnEventSource(lambda: LambdaClient) {
+  return async (context: Context): Promise<void> => {
+    const mappings = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: context.functionName }),
+    );
+    for (const mapping of mappings.EventSourceMappings ?? []) {
+      if (mapping.UUID === undefined) continue;
+      await lambda.send(
+        new UpdateEventSourceMappingCommand({ UUID: mapping.UUID, Enabled: false }),
+      );
+      logger.error('Consumer event source disabled', { eventSourceMappingId: mapping.UUID });
+    }
+  };
 }

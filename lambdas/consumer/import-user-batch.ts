@@ -4,8 +4,9 @@ import {
   RateLimitedError,
   WorkOsAuthenticationError,
 } from '../../src/errors.ts';
+import { isFinalStatus, type MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import type { OutcomeRecorder } from '../../src/pipeline/outcome.ts';
+import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { upsertUser } from '../../src/pipeline/upsert-user.ts';
 import {
   serializeUserMessage,
@@ -20,7 +21,8 @@ export interface ImportUserBatchDependencies {
   directory: UserDirectory;
   pacer: WritePacer;
   queue: QueueControl;
-  outcomes: OutcomeRecorder;
+  /** Where outcomes go, and where a duplicate delivery is recognised. */
+  ledger: Pick<MigrationLedger, 'recordOutcome' | 'outcomeOf'>;
   logger: PipelineLogger;
   /** The queue's redrive `maxReceiveCount`: the last delivery dead-letters with a reason. */
   maxReceiveCount: number;
@@ -93,6 +95,14 @@ async function importUserMessage(
   const { origin, user } = parsed;
   const context = { jobId: origin.jobId, sourceId: user.sourceId, line: origin.line };
 
+  // At-least-once delivery, a re-split after a cut-off, a redrive of a record that went through
+  // on a later try: the ledger knows, and WorkOS is not asked again.
+  const earlier = await deps.ledger.outcomeOf(origin.jobId, origin.line);
+  if (earlier !== undefined && isFinalStatus(earlier.status)) {
+    deps.logger.debug('Duplicate delivery skipped', { ...context, status: earlier.status });
+    return 'acknowledge';
+  }
+
   const slot = await deps.pacer.acquire(deps.maxPacingWaitMs);
   if (!slot.granted) {
     await deferOrGiveUp(message, parsed, slot.retryAfterSeconds, deps);
@@ -101,14 +111,16 @@ async function importUserMessage(
 
   try {
     const result = await upsertUser(deps.directory, user);
-    await deps.outcomes.record({
-      origin,
-      sourceId: user.sourceId,
-      status: result.status,
-      workosUserId: result.workosUserId,
-      ...(result.reason ? { reason: result.reason } : {}),
-    });
-    deps.logger.debug('User imported', { ...context, status: result.status });
+    await recordOutcome(
+      {
+        origin,
+        sourceId: user.sourceId,
+        status: result.status,
+        workosUserId: result.workosUserId,
+        ...(result.reason ? { reason: result.reason } : {}),
+      },
+      deps,
+    );
     return 'acknowledge';
   } catch (error) {
     const reason = failureReasonOf(error);
@@ -195,18 +207,29 @@ async function deadLetter(
   deps: ImportUserBatchDependencies,
 ): Promise<void> {
   await deps.queue.deadLetter(message, reason);
-  await deps.outcomes.record({
-    origin: parsed.origin,
-    sourceId: parsed.user.sourceId,
-    status: 'failed',
-    reason,
-  });
-  deps.logger.warn('User dead-lettered', {
-    jobId: parsed.origin.jobId,
-    sourceId: parsed.user.sourceId,
-    line: parsed.origin.line,
-    reason,
-  });
+  await recordOutcome(
+    { origin: parsed.origin, sourceId: parsed.user.sourceId, status: 'failed', reason },
+    deps,
+  );
+}
+
+/** Records an outcome in the ledger and logs it: one structured line per record, no PII. */
+async function recordOutcome(
+  outcome: RecordOutcome,
+  deps: ImportUserBatchDependencies,
+): Promise<void> {
+  const result = await deps.ledger.recordOutcome(outcome);
+  const fields = {
+    jobId: outcome.origin.jobId,
+    line: outcome.origin.line,
+    sourceId: outcome.sourceId,
+    status: outcome.status,
+    workosUserId: outcome.workosUserId,
+    reason: outcome.reason,
+    ledger: result,
+  };
+  if (outcome.status === 'failed') deps.logger.warn('Record outcome', fields);
+  else deps.logger.info('Record outcome', fields);
 }
 
 function parseUserMessage(body: string): UserMessage | undefined {

@@ -1,11 +1,17 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parseConfig, splitterEnvironmentSchema } from '../../src/config.ts';
-import { createSplitterHandler } from './splitter-handler.ts';
+import { createSplitterHandler, dynamoDbLedger, lambdaContinuation } from './splitter-handler.ts';
+
+const config = parseConfig(splitterEnvironmentSchema, process.env);
 
 /** S3 ObjectCreated → one SQS message per user. Clients live at module scope. */
 export const handler = createSplitterHandler({
   s3: new S3Client({}),
   sqs: new SQSClient({}),
-  config: parseConfig(splitterEnvironmentSchema, process.env),
+  ledger: dynamoDbLedger(new DynamoDBClient({}), config),
+  continueSplit: lambdaContinuation(new LambdaClient({})),
+  config,
 });

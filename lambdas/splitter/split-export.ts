@@ -1,8 +1,18 @@
+import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import type { OutcomeRecorder } from '../../src/pipeline/outcome.ts';
+import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import type { UserMessageSink } from '../../src/queue/queue-types.ts';
 import type { ExportLine } from '../../src/sources/export-lines.ts';
 import type { LineParser } from '../../src/sources/parsed-record.ts';
+
+/** Where a split starts: at the top, or after the last checkpoint of a cut-off run. */
+export interface SplitStart {
+  afterLine: number;
+  read: number;
+  enqueued: number;
+}
+
+export const splitFromTheTop: SplitStart = { afterLine: 0, read: 0, enqueued: 0 };
 
 export interface SplitExportInput {
   jobId: string;
@@ -10,52 +20,103 @@ export interface SplitExportInput {
   sourceFile: string;
   lines: AsyncIterable<ExportLine>;
   parseLine: LineParser;
+  start?: SplitStart;
+  /**
+   * Asked between records: true when this run must stop and leave the rest to a continuation
+   * (a Lambda close to its time limit).
+   */
+  shouldYield?: () => boolean;
+  /** Records between checkpoints: what a cut-off run may have to read again. */
+  checkpointEvery?: number;
 }
 
 export interface SplitExportDependencies {
   sink: UserMessageSink;
-  /** Receives the rejected records; the imported ones are recorded by the consumer. */
-  outcomes: OutcomeRecorder;
+  ledger: Pick<MigrationLedger, 'recordOutcome' | 'checkpointSplit' | 'completeSplit'>;
   logger: PipelineLogger;
+  /** Receives each rejection of this run too, e.g. for a report file. */
+  onRejected?: (outcome: RecordOutcome) => void;
 }
 
 export interface SplitSummary {
   jobId: string;
-  /** Records read: every one is either enqueued or rejected. */
+  /** Records read so far in the job: every one is either enqueued or rejected. */
   read: number;
   enqueued: number;
   rejected: number;
+  /** The last line split; a continuation starts after it. */
+  throughLine: number;
+  /** False when the run yielded before the end of the export. */
+  completed: boolean;
 }
 
 /**
  * Turns an export into one queue message per user. A record that cannot be imported is
  * rejected with its line number and a reason before any API call; nothing is dropped silently.
  * The sink's back-pressure paces the read, so memory stays flat however large the export.
+ *
+ * Progress is checkpointed in the ledger after the sink has flushed, so a run that is cut off
+ * (or yields near its time limit) resumes after the last checkpoint: no record is lost, and at
+ * most `checkpointEvery` records are enqueued a second time, which the consumer recognises.
  */
 export async function splitExport(
   input: SplitExportInput,
   deps: SplitExportDependencies,
 ): Promise<SplitSummary> {
-  const summary: SplitSummary = { jobId: input.jobId, read: 0, enqueued: 0, rejected: 0 };
+  const start = input.start ?? splitFromTheTop;
+  const checkpointEvery = input.checkpointEvery ?? 20_000;
+  let read = start.read;
+  let enqueued = start.enqueued;
+  let throughLine = start.afterLine;
+  let sinceCheckpoint = 0;
+  const progress = () => ({ throughLine, read, enqueued });
+
   for await (const { line, text } of input.lines) {
+    if (line <= start.afterLine) continue;
+    if (input.shouldYield?.()) {
+      await deps.sink.flush();
+      await deps.ledger.checkpointSplit(input.jobId, progress(), { release: true });
+      return summaryOf(input.jobId, progress(), false, deps.logger);
+    }
+    throughLine = line;
     const parsed = input.parseLine(text);
     if (parsed === undefined) continue;
-    summary.read += 1;
+    read += 1;
     const origin = { jobId: input.jobId, sourceFile: input.sourceFile, line };
     if (parsed.kind === 'rejected') {
-      summary.rejected += 1;
-      await deps.outcomes.record({
+      const outcome: RecordOutcome = {
         origin,
         status: 'rejected',
         reason: parsed.reason,
         ...(parsed.sourceId === undefined ? {} : { sourceId: parsed.sourceId }),
-      });
-      continue;
+      };
+      await deps.ledger.recordOutcome(outcome);
+      deps.onRejected?.(outcome);
+    } else {
+      await deps.sink.enqueue({ version: 1, origin, user: parsed.user, deferrals: 0 });
+      enqueued += 1;
     }
-    await deps.sink.enqueue({ version: 1, origin, user: parsed.user, deferrals: 0 });
-    summary.enqueued += 1;
+    sinceCheckpoint += 1;
+    if (sinceCheckpoint >= checkpointEvery) {
+      await deps.sink.flush();
+      await deps.ledger.checkpointSplit(input.jobId, progress());
+      sinceCheckpoint = 0;
+    }
   }
   await deps.sink.flush();
-  deps.logger.info('Export split', { ...summary });
+  await deps.ledger.completeSplit(input.jobId, progress());
+  return summaryOf(input.jobId, progress(), true, deps.logger);
+}
+
+function summaryOf(
+  jobId: string,
+  progress: { throughLine: number; read: number; enqueued: number },
+  completed: boolean,
+  logger: PipelineLogger,
+): SplitSummary {
+  const summary = { jobId, ...progress, rejected: progress.read - progress.enqueued, completed };
+  logger.info(completed ? 'Export split' : 'Export split paused for a continuation', {
+    ...summary,
+  });
   return summary;
 }

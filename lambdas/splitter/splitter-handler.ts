@@ -1,10 +1,14 @@
 import type { Readable } from 'node:stream';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import type { SplitterConfig } from '../../src/config.ts';
+import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
+import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
@@ -14,12 +18,6 @@ import { exportFormats } from '../../src/sources/export-formats.ts';
 import { readExportLines } from '../../src/sources/export-lines.ts';
 import { type SplitSummary, splitExport } from './split-export.ts';
 
-export interface SplitterHandlerDependencies {
-  s3: S3Client;
-  sqs: SQSClient;
-  config: SplitterConfig;
-}
-
 /** One uploaded export, as named by an S3 event. */
 export interface ExportObject {
   bucket: string;
@@ -28,29 +26,78 @@ export interface ExportObject {
   eTag?: string;
 }
 
+/** The event a splitter sends itself to go on with an export it could not finish in time. */
+export interface SplitContinuationEvent {
+  continueSplit: ExportObject;
+}
+
+export type SplitterEvent = S3Event | SplitContinuationEvent;
+
+/** Hands the rest of an export to a fresh invocation. */
+export type ContinueSplit = (object: ExportObject, context: Context) => Promise<void>;
+
+export interface SplitterHandlerDependencies {
+  s3: S3Client;
+  sqs: SQSClient;
+  ledger: MigrationLedger;
+  continueSplit: ContinueSplit;
+  config: SplitterConfig;
+  /** Records between checkpoints (20,000 by default). */
+  checkpointEvery?: number;
+}
+
+/** Stop reading this long before the Lambda limit: flush, checkpoint and hand over. */
+const yieldBeforeDeadlineMs = 90_000;
+
+export type SplitOutcome =
+  | SplitSummary
+  | { jobId: string; skipped: 'already_split' | 'in_progress' };
+
 /** Builds the splitter Lambda's handler around the clients and configuration it is given. */
 export function createSplitterHandler(deps: SplitterHandlerDependencies) {
-  return middy<S3Event, SplitSummary[]>()
+  return middy<SplitterEvent, SplitOutcome[]>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
-      const summaries: SplitSummary[] = [];
+    .handler(async (event, context) => {
+      const outcomes: SplitOutcome[] = [];
       for (const object of exportObjectsOf(event)) {
-        summaries.push(await splitExportObject(object, deps));
+        const outcome = await splitExportObject(object, deps, context);
+        if ('completed' in outcome && !outcome.completed) await deps.continueSplit(object, context);
+        outcomes.push(outcome);
       }
-      return summaries;
+      return outcomes;
     });
 }
 
 /**
- * Splits one export object: streams exactly the version the event names, enqueues its users and
- * writes the rejected records to `<REPORT_PREFIX><jobId>/rejected.csv` in the same bucket.
+ * Splits one export object, or the rest of it: claims the job in the ledger (a duplicate S3
+ * event finds it taken or done), streams exactly the version the event names from where the
+ * last run stopped, enqueues its users and writes this run's rejected records to
+ * `<REPORT_PREFIX><jobId>/rejected*.csv` in the same bucket.
  */
 export async function splitExportObject(
   object: ExportObject,
-  { s3, sqs, config }: SplitterHandlerDependencies,
-): Promise<SplitSummary> {
+  { s3, sqs, ledger, config, checkpointEvery }: SplitterHandlerDependencies,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<SplitOutcome> {
   const jobId = jobIdFor(object);
   logger.appendKeys({ jobId });
+  // The claim ends with this invocation: if it is killed at its time limit, the retry that
+  // Lambda sends a minute later can take the job over at once.
+  const claim = await ledger.claimSplit(
+    {
+      jobId,
+      sourceFile: object.key,
+      bucket: object.bucket,
+      key: object.key,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+    },
+    Date.now() + context.getRemainingTimeInMillis(),
+  );
+  if (claim.action === 'skip') {
+    logger.info('Export not split again', { reason: claim.reason });
+    return { jobId, skipped: claim.reason };
+  }
+
   const response = await s3.send(
     new GetObjectCommand({
       Bucket: object.bucket,
@@ -69,30 +116,63 @@ export async function splitExportObject(
         sourceFile: object.key,
         lines: readExportLines(body),
         parseLine: exportFormats[config.DEFAULT_SOURCE_FORMAT],
+        start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
+        shouldYield: () => context.getRemainingTimeInMillis() < yieldBeforeDeadlineMs,
+        ...(checkpointEvery ? { checkpointEvery } : {}),
       },
       {
         sink: new SqsUserMessageSink({ sqs, queueUrl: config.USER_QUEUE_URL }),
-        outcomes: {
-          async record(outcome) {
-            rejections.push(outcome);
-          },
-        },
+        ledger,
         logger,
+        onRejected: (outcome) => rejections.push(outcome),
       },
     );
+    const reportName =
+      claim.resumeAfterLine === 0
+        ? 'rejected.csv'
+        : `rejected-after-line-${claim.resumeAfterLine}.csv`;
     await s3.send(
       new PutObjectCommand({
         Bucket: object.bucket,
-        Key: `${config.REPORT_PREFIX}${jobId}/rejected.csv`,
+        Key: `${config.REPORT_PREFIX}${jobId}/${reportName}`,
         Body: formatOutcomeReport(rejections),
         ContentType: 'text/csv',
       }),
     );
     return summary;
+  } catch (error) {
+    // The run failed before its next checkpoint: free the job so the retry resumes from the
+    // last one (records after it are enqueued again; the consumer recognises them).
+    await ledger.releaseSplit(jobId).catch(() => undefined);
+    throw error;
   } finally {
     // An unconsumed body holds a socket; make sure it is released on every path.
     body.destroy();
   }
+}
+
+/** The production continuation: an asynchronous invocation of this same function. */
+export function lambdaContinuation(lambda: LambdaClient): ContinueSplit {
+  return async (object, context) => {
+    const event: SplitContinuationEvent = { continueSplit: object };
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: context.invokedFunctionArn,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+    logger.info('Split continues in a new invocation');
+  };
+}
+
+/** The production ledger of a Lambda. */
+export function dynamoDbLedger(dynamodb: DynamoDBClient, config: SplitterConfig): MigrationLedger {
+  return new DynamoDbMigrationLedger({
+    dynamodb,
+    tableName: config.LEDGER_TABLE_NAME,
+    retentionDays: config.LEDGER_RETENTION_DAYS,
+  });
 }
 
 /** S3 URL-encodes keys form-style in events: `+` is a space. */
@@ -100,7 +180,8 @@ export function decodeS3EventKey(key: string): string {
   return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
-function exportObjectsOf(event: S3Event): ExportObject[] {
+function exportObjectsOf(event: SplitterEvent): ExportObject[] {
+  if ('continueSplit' in event) return [event.continueSplit];
   return event.Records.filter((record) => record.eventName.startsWith('ObjectCreated:')).map(
     (record) => ({
       bucket: record.s3.bucket.name,

@@ -49,9 +49,17 @@ export async function runLocalCommand(
 
     if (options.report) {
       await mkdir(dirname(options.report), { recursive: true });
-      await writeFile(options.report, formatOutcomeReport(result.ledger.outcomes()));
+      await writeFile(options.report, formatOutcomeReport(result.outcomes));
     }
     process.stdout.write(`${formatMigrationSummary(result, elapsedMs)}\n`);
+    if (emulator) {
+      const stats = emulator.stats();
+      const calls = stats.reads + stats.writes;
+      process.stdout.write(
+        `  WorkOS calls: ${stats.writes} writes, ${stats.reads} reads, ${stats.rateLimited} answered 429` +
+          ` (${calls > 0 ? ((100 * stats.rateLimited) / calls).toFixed(2) : '0.00'}%)\n`,
+      );
+    }
     if (options.report) process.stdout.write(`  report: ${options.report}\n`);
     if (result.counts.failed > 0 || result.unaccounted !== 0) {
       process.stdout.write(

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runEmulatorCommand } from './emulator-command.ts';
 import { runLocalCommand } from './local-command.ts';
+import { runRedriveCommand } from './redrive-command.ts';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -65,6 +66,42 @@ program
   .option('--no-rate-limit', "turn off WorkOS's rate limits (500 writes and 1,000 reads per 10 s)")
   .action(async (options) => {
     await runEmulatorCommand(options);
+  });
+
+program
+  .command('redrive')
+  .description(
+    "Put dead-lettered users back on a deployed environment's user queue, to be imported again. " +
+      'Without --reason, an SQS message-move task moves every message; with --reason, only those ' +
+      'the consumer dead-lettered for that reason. The queues come from the stack ' +
+      'WorkosUserImport-<env>; region and credentials from the standard AWS environment ' +
+      '(AWS_PROFILE, AWS_REGION, ...). Exit code 0 when done, 1 when messages could not be moved, ' +
+      '2 on usage or configuration errors.',
+  )
+  .requiredOption('--env <env>', 'environment whose dead-letter queue to redrive, e.g. dev or prod')
+  .option(
+    '--reason <code>',
+    'move only messages with this FailureReason (e.g. workos_503); "none" selects those SQS ' +
+      'moved after too many receives',
+  )
+  .addOption(
+    new Option(
+      '--rate <per-second>',
+      'messages per second put back on the queue (1-500); near what the consumer absorbs, ' +
+        'so the redrive does not cause WorkOS 429s',
+    )
+      .argParser((value) => {
+        const rate = positiveInteger(value);
+        if (rate > 500) throw new InvalidArgumentError('must be at most 500 (the SQS limit)');
+        return rate;
+      })
+      .default(20),
+  )
+  .option('--dry-run', 'count the dead-letter queue by reason and move nothing', false)
+  // Usage errors exit with 2, as configuration errors do; commander's default is 1.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (options) => {
+    process.exitCode = await runRedriveCommand(options);
   });
 
 await program.parseAsync();

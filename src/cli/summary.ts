@@ -1,5 +1,5 @@
 import type { LocalMigrationResult } from '../local/run-local-migration.ts';
-import { recordStatuses } from '../pipeline/outcome.ts';
+import { type RecordOutcome, type RecordStatus, recordStatuses } from '../pipeline/outcome.ts';
 
 const numberFormat = new Intl.NumberFormat('en-US');
 
@@ -12,7 +12,7 @@ export function formatMigrationSummary(result: LocalMigrationResult, elapsedMs: 
     const count = result.counts[status];
     let line = `  ${status.padEnd(10)} ${numberFormat.format(count).padStart(width)}`;
     if (count > 0 && (status === 'rejected' || status === 'failed' || status === 'unchanged')) {
-      const reasons = [...result.ledger.reasonsFor(status)]
+      const reasons = [...reasonCounts(result.outcomes, status)]
         .filter(([reason]) => reason !== 'unknown')
         .sort((a, b) => b[1] - a[1])
         .map(([reason, n]) => `${reason} ${numberFormat.format(n)}`);
@@ -33,4 +33,18 @@ export function formatMigrationSummary(result: LocalMigrationResult, elapsedMs: 
 
 export function formatProgress(done: number, read: number): string {
   return `  ${numberFormat.format(done)} of ${numberFormat.format(read)} records read so far have an outcome`;
+}
+
+/** How often each reason occurs among the outcomes of one status. */
+export function reasonCounts(
+  outcomes: Iterable<RecordOutcome>,
+  status: RecordStatus,
+): Map<string, number> {
+  const reasons = new Map<string, number>();
+  for (const outcome of outcomes) {
+    if (outcome.status !== status) continue;
+    const reason = outcome.reason ?? 'unknown';
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  }
+  return reasons;
 }

@@ -4,9 +4,11 @@ import { resolve } from 'node:path';
 import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
 import { type SplitSummary, splitExport } from '../../lambdas/splitter/split-export.ts';
 import { WorkOsAuthenticationError } from '../errors.ts';
+import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
+import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
-import type { OutcomeCounts, RecordOutcome } from '../pipeline/outcome.ts';
+import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
 import { userMessageSchema } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
@@ -19,7 +21,6 @@ import {
   inProcessUserMessageSink,
 } from './in-process-queue.ts';
 import { runLocalEventSource } from './local-event-source.ts';
-import { LocalOutcomeLedger } from './local-outcome-ledger.ts';
 
 export interface LocalMigrationOptions {
   files: string[];
@@ -38,17 +39,19 @@ export interface LocalMigrationOptions {
 }
 
 export interface LocalMigrationResult {
-  jobs: SplitSummary[];
+  jobs: JobSnapshot[];
+  /** Outcomes of every job of the run, added up. */
   counts: OutcomeCounts;
   /** Records read but without an outcome. Always 0 unless the pipeline has a bug. */
   unaccounted: number;
-  ledger: LocalOutcomeLedger;
+  /** Every record's outcome, job by job in line order. */
+  outcomes: RecordOutcome[];
 }
 
 /**
  * Runs the pipeline on one machine: the splitter and consumer code that run on AWS, joined by
  * an in-process queue with SQS semantics (visibility timeout, receive count, dead-letter queue
- * after `maxReceiveCount`) and the same concurrency cap and pacing.
+ * after `maxReceiveCount`), the same concurrency cap and pacing, and an in-memory ledger.
  */
 export async function runLocalMigration(
   options: LocalMigrationOptions,
@@ -61,11 +64,11 @@ export async function runLocalMigration(
     maxReceiveCount: options.maxReceiveCount,
     deadLetterQueue,
   });
-  const ledger = new LocalOutcomeLedger();
+  const ledger = new InMemoryMigrationLedger();
   const pacer = new WritePacer({ writesPerSecond: options.writesPerSecond });
   const control = inProcessQueueControl(queue, deadLetterQueue);
   const stop = new AbortController();
-  let fatal: unknown;
+  let fatal: WorkOsAuthenticationError | undefined;
   let splittingDone = false;
 
   const consuming = runLocalEventSource({
@@ -81,7 +84,7 @@ export async function runLocalMigration(
           directory: options.directory,
           pacer,
           queue: control,
-          outcomes: ledger,
+          ledger,
           logger: options.logger,
           maxReceiveCount: options.maxReceiveCount,
           maxPacingWaitMs: 20_000,
@@ -97,41 +100,45 @@ export async function runLocalMigration(
     },
   });
 
-  const jobs: SplitSummary[] = [];
+  const jobIds: string[] = [];
   try {
     for (const file of options.files) {
-      jobs.push(await splitLocalFile(file, options, queue, ledger));
+      const summary = await splitLocalFile(file, options, queue, ledger);
+      jobIds.push(summary.jobId);
       if (stop.signal.aborted) break;
     }
   } finally {
     splittingDone = true;
   }
   await consuming;
-  if (fatal !== undefined) throw fatal;
+  if (fatal !== undefined) {
+    for (const jobId of jobIds) await ledger.haltJob(jobId, fatal.reason);
+    throw fatal;
+  }
 
   await recordRedrivenFailures(deadLetterQueue, ledger);
-  const counts = ledger.counts();
-  const read = jobs.reduce((total, job) => total + job.read, 0);
-  const accounted = Object.values(counts).reduce((total, count) => total + count, 0);
-  return { jobs, counts, unaccounted: read - accounted, ledger };
+  return summarize(ledger, jobIds);
 }
 
 async function splitLocalFile(
   file: string,
   options: LocalMigrationOptions,
   queue: InProcessQueue,
-  ledger: LocalOutcomeLedger,
+  ledger: MigrationLedger,
 ): Promise<SplitSummary> {
   const path = resolve(file);
   const { size, mtimeMs } = await stat(path);
+  const jobId = jobIdFor({ bucket: 'local', key: path, eTag: `${size}-${mtimeMs}` });
+  // One process splits each file once; the lease only matters to concurrent splitters on AWS.
+  await ledger.claimSplit({ jobId, sourceFile: file }, Number.MAX_SAFE_INTEGER);
   return splitExport(
     {
-      jobId: jobIdFor({ bucket: 'local', key: path, eTag: `${size}-${mtimeMs}` }),
+      jobId,
       sourceFile: file,
       lines: readExportLines(createReadStream(path)),
       parseLine: exportFormats[options.format ?? 'auth0'],
     },
-    { sink: inProcessUserMessageSink(queue), outcomes: ledger, logger: options.logger },
+    { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },
   );
 }
 
@@ -142,21 +149,39 @@ async function splitLocalFile(
  */
 async function recordRedrivenFailures(
   deadLetterQueue: InProcessQueue,
-  ledger: LocalOutcomeLedger,
+  ledger: MigrationLedger,
 ): Promise<void> {
   for (const message of deadLetterQueue.drain()) {
     const parsed = userMessageSchema.safeParse(safeJson(message.body));
     if (!parsed.success) continue;
     const { origin, user } = parsed.data;
-    if (ledger.has(origin.jobId, origin.line)) continue;
-    const outcome: RecordOutcome = {
+    if ((await ledger.outcomeOf(origin.jobId, origin.line)) !== undefined) continue;
+    await ledger.recordOutcome({
       origin,
       sourceId: user.sourceId,
       status: 'failed',
       reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',
-    };
-    await ledger.record(outcome);
+    });
   }
+}
+
+async function summarize(ledger: MigrationLedger, jobIds: string[]): Promise<LocalMigrationResult> {
+  const jobs: JobSnapshot[] = [];
+  const outcomes: RecordOutcome[] = [];
+  const counts = emptyOutcomeCounts();
+  let read = 0;
+  for (const jobId of jobIds) {
+    const job = await ledger.getJob(jobId);
+    if (job === undefined) continue;
+    jobs.push(job);
+    read += job.read;
+    for (const [status, count] of Object.entries(job.counts)) {
+      counts[status as keyof OutcomeCounts] += count;
+    }
+    for await (const outcome of ledger.listOutcomes(jobId)) outcomes.push(outcome);
+  }
+  const accounted = Object.values(counts).reduce((total, count) => total + count, 0);
+  return { jobs, counts, unaccounted: read - accounted, outcomes };
 }
 
 function safeJson(text: string): unknown {

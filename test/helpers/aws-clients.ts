@@ -4,6 +4,12 @@
  * files can run in parallel against one emulator without resetting it.
  */
 import { randomUUID } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -14,6 +20,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ledgerTable } from '../../src/ledger/ledger-table.ts';
 
 export const testAwsRegion = 'us-east-1';
 export const testAwsCredentials = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
@@ -22,6 +29,7 @@ export interface TestAwsClients {
   s3: S3Client;
   sqs: SQSClient;
   secrets: SecretsManagerClient;
+  dynamodb: DynamoDBClient;
 }
 
 export function createTestAwsClients(endpoint: string): TestAwsClients {
@@ -31,6 +39,7 @@ export function createTestAwsClients(endpoint: string): TestAwsClients {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     sqs: new SQSClient(config),
     secrets: new SecretsManagerClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
 }
 
@@ -110,6 +119,50 @@ export async function createSecret(
   );
   if (!ARN) throw new Error('CreateSecret returned no ARN');
   return ARN;
+}
+
+/**
+ * Creates a uniquely named migration ledger table with the layout the CDK construct deploys (keys,
+ * jobs index, TTL, on-demand billing) and returns its name once it is active.
+ */
+export async function createLedgerTable(
+  dynamodb: DynamoDBClient,
+  namePrefix = 'test-ledger',
+): Promise<string> {
+  const tableName = uniqueName(namePrefix);
+  const { partitionKey, sortKey, jobsIndex, timeToLiveAttribute } = ledgerTable;
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [partitionKey, sortKey, jobsIndex.partitionKey, jobsIndex.sortKey].map(
+        (AttributeName) => ({ AttributeName, AttributeType: 'S' }),
+      ),
+      KeySchema: [
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: jobsIndex.name,
+          KeySchema: [
+            { AttributeName: jobsIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: jobsIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  // LocalStack creates tables asynchronously; moto's are active at once and this returns directly.
+  await waitUntilTableExists({ client: dynamodb, maxWaitTime: 30 }, { TableName: tableName });
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: timeToLiveAttribute, Enabled: true },
+    }),
+  );
+  return tableName;
 }
 
 export interface DrainedMessage {

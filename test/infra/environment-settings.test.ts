@@ -17,6 +17,7 @@ describe('Function: parseEnvironmentSettings()', () => {
       consumerMaxConcurrency: 4,
       maxReceiveCount: 5,
       exportRetentionDays: 7,
+      ledgerRetentionDays: 30,
       logLevel: 'INFO',
       removalPolicy: 'destroy',
     });
@@ -49,6 +50,8 @@ describe('Function: parseEnvironmentSettings()', () => {
     ['a fractional concurrency', { consumerMaxConcurrency: 2.5 }, 'consumerMaxConcurrency'],
     ['a maxReceiveCount below 5', { maxReceiveCount: 4 }, 'maxReceiveCount'],
     ['a retention of 0 days', { exportRetentionDays: 0 }, 'exportRetentionDays'],
+    ['a ledger retention of 0 days', { ledgerRetentionDays: 0 }, 'ledgerRetentionDays'],
+    ['a fractional ledger retention', { ledgerRetentionDays: 1.5 }, 'ledgerRetentionDays'],
     ['an unknown log level', { logLevel: 'TRACE' }, 'logLevel'],
     ['an unknown removal policy', { removalPolicy: 'snapshot' }, 'removalPolicy'],
     ['no removal policy', { removalPolicy: undefined }, 'removalPolicy'],

@@ -4,9 +4,12 @@ import type { z } from 'zod';
 import { parseEnvironmentSettings } from '../../lib/environment-settings.ts';
 import { EXPORT_PREFIX, REPORT_PREFIX } from '../../lib/import-pipeline.ts';
 import { consumerEnvironmentSchema, splitterEnvironmentSchema } from '../../src/config.ts';
+import { ledgerTable } from '../../src/ledger/ledger-table.ts';
 import {
   allows,
+  dependencyCycle,
   objectArn,
+  type PolicyStatement,
   type SynthesizedPipeline,
   distinctiveSettings as settings,
   statementsOfFunction,
@@ -258,6 +261,21 @@ describe('Construct: ImportPipeline', () => {
       );
     });
 
+    it('lets the splitter read the notified version of an export, and no metadata or listing', () => {
+      const bucket = ids.exportBucket;
+      const exports = objectArn(bucket, `${EXPORT_PREFIX}*`);
+      expect(allows(splitter(), 's3:GetObjectVersion', exports)).toBe(true);
+      for (const action of ['s3:GetObjectAcl', 's3:GetObjectTagging', 's3:PutObjectAcl']) {
+        expect(allows(splitter(), action, exports), action).toBe(false);
+      }
+      expect(allows(splitter(), 's3:ListBucket', arnOf(bucket))).toBe(false);
+      expect(allows(splitter(), 's3:GetBucketPolicy', arnOf(bucket))).toBe(false);
+      const s3Actions = splitter()
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => action.startsWith('s3:'));
+      expect(s3Actions.filter((action) => action.includes('*'))).toEqual([]);
+    });
+
     it('lets the splitter send to the user queue', () => {
       expect(allows(splitter(), 'sqs:SendMessage', arnOf(ids.userQueue))).toBe(true);
     });
@@ -278,6 +296,212 @@ describe('Construct: ImportPipeline', () => {
 
     it('lets the consumer re-enqueue onto its own trigger queue without loop detection dropping users', () => {
       expect(propertiesOf(ids.consumerFunction).RecursiveLoop).toBe('Allow');
+    });
+  });
+
+  describe('migration ledger table', () => {
+    const table = () => propertiesOf(ids.ledgerTable);
+    const replica = () => (table().Replicas as Record<string, unknown>[])[0];
+
+    it('is the only table, keyed by the layout the Lambdas share', () => {
+      template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+      template.resourceCountIs('AWS::DynamoDB::Table', 0);
+      expect(table().KeySchema).toEqual([
+        { AttributeName: ledgerTable.partitionKey, KeyType: 'HASH' },
+        { AttributeName: ledgerTable.sortKey, KeyType: 'RANGE' },
+      ]);
+      expect(table().AttributeDefinitions).toEqual(
+        expect.arrayContaining(
+          [
+            ledgerTable.partitionKey,
+            ledgerTable.sortKey,
+            ledgerTable.jobsIndex.partitionKey,
+            ledgerTable.jobsIndex.sortKey,
+          ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+        ),
+      );
+      expect(table().AttributeDefinitions).toHaveLength(4);
+    });
+
+    it('lists jobs through the jobs index, with every attribute projected', () => {
+      expect(table().GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: ledgerTable.jobsIndex.name,
+          KeySchema: [
+            { AttributeName: ledgerTable.jobsIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: ledgerTable.jobsIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ]);
+    });
+
+    it('expires entries through the TTL attribute the Lambdas write', () => {
+      expect(table().TimeToLiveSpecification).toEqual({
+        AttributeName: ledgerTable.timeToLiveAttribute,
+        Enabled: true,
+      });
+    });
+
+    it('bills on demand, with point-in-time recovery', () => {
+      expect(table().BillingMode).toBe('PAY_PER_REQUEST');
+      expect(replica()?.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+    });
+
+    it('is encrypted with the AWS-managed KMS key', () => {
+      expect(table().SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(replica()?.SSESpecification).toBeUndefined();
+    });
+  });
+
+  describe('ledger access', () => {
+    const ledgerStatements = (statements: PolicyStatement[]) =>
+      statements.filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+      );
+
+    it.each([
+      ['splitter', ids.splitterFunction],
+      ['consumer', ids.consumerFunction],
+    ])('tells the %s which table and how long to keep entries', (_name, functionId) => {
+      expect(variablesOf(functionId)).toMatchObject({
+        LEDGER_TABLE_NAME: ref(ids.ledgerTable),
+        LEDGER_RETENTION_DAYS: String(settings.ledgerRetentionDays),
+      });
+    });
+
+    it.each([
+      ['splitter', ids.splitterFunction],
+      ['consumer', ids.consumerFunction],
+    ])(
+      'lets the %s get, put, update and condition-check ledger items, on the table only',
+      (_name, functionId) => {
+        const statements = ledgerStatements(statementsOfFunction(synthesized, functionId));
+        expect(statements.map((statement) => statement.Resource)).toEqual(
+          statements.map(() => arnOf(ids.ledgerTable)),
+        );
+        const actions = statements.flatMap((statement) => [statement.Action].flat());
+        expect([...new Set(actions)].sort()).toEqual([
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ]);
+      },
+    );
+  });
+
+  describe('splitter continuation', () => {
+    const permissions = () =>
+      Object.values(
+        template.findResources('AWS::Lambda::Permission', {
+          Properties: { FunctionName: arnOf(ids.splitterFunction) },
+        }),
+      ).map((permission) => permission.Properties as Record<string, unknown>);
+
+    it("lets the splitter invoke itself through the function's resource policy", () => {
+      expect(permissions()).toContainEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: arnOf(ids.splitterFunction),
+        Principal: arnOf(ids.splitterRole),
+      });
+    });
+
+    it('gives the splitter role no Lambda permission of its own (that would be a cycle)', () => {
+      const lambdaActions = statementsOfFunction(synthesized, ids.splitterFunction)
+        .flatMap((statement) => [statement.Action].flat())
+        .filter((action) => action.startsWith('lambda:'));
+      expect(lambdaActions).toEqual([]);
+    });
+
+    it('lets the continuation chain run past the 16 hops of loop detection', () => {
+      expect(propertiesOf(ids.splitterFunction).RecursiveLoop).toBe('Allow');
+    });
+  });
+
+  describe('consumer self-stop', () => {
+    const consumer = () => statementsOfFunction(synthesized, ids.consumerFunction);
+    const mappingId = () => {
+      const mappingIds = Object.keys(
+        template.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: ref(ids.consumerFunction) },
+        }),
+      );
+      expect(mappingIds).toHaveLength(1);
+      return mappingIds[0] as string;
+    };
+
+    it('may disable only its own event source mapping, and only while it feeds the consumer', () => {
+      const updates = consumer().filter((statement) =>
+        [statement.Action].flat().includes('lambda:UpdateEventSourceMapping'),
+      );
+      expect(updates).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'lambda:UpdateEventSourceMapping',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':lambda:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':event-source-mapping:',
+                ref(mappingId()),
+              ],
+            ],
+          },
+          Condition: {
+            StringEquals: { 'lambda:FunctionArn': arnOf(ids.consumerFunction) },
+          },
+        },
+      ]);
+    });
+
+    it('may list event source mappings, the only action it has on every resource', () => {
+      const onEverything = consumer().filter((statement) =>
+        [statement.Resource].flat().includes('*'),
+      );
+      expect(onEverything.flatMap((statement) => [statement.Action].flat())).toEqual([
+        'lambda:ListEventSourceMappings',
+      ]);
+    });
+  });
+
+  describe('execution roles', () => {
+    it.each([
+      ['splitter', ids.splitterFunction, ids.splitterRole, ids.splitterLogGroup],
+      ['consumer', ids.consumerFunction, ids.consumerRole, ids.consumerLogGroup],
+    ])(
+      'let the %s write logs to its own log group only, without a managed policy',
+      (_name, functionId, roleId, logGroupId) => {
+        expect(propertiesOf(roleId).ManagedPolicyArns).toBeUndefined();
+        const statements = statementsOfFunction(synthesized, functionId);
+        expect(allows(statements, 'logs:PutLogEvents', arnOf(logGroupId))).toBe(true);
+        const logResources = statements
+          .filter((statement) =>
+            [statement.Action].flat().some((action) => action.startsWith('logs:')),
+          )
+          .map((statement) => statement.Resource);
+        expect(logResources).toEqual([arnOf(logGroupId)]);
+      },
+    );
+  });
+
+  describe('dependencies', () => {
+    it('has no circular dependency, the self-invoke and self-stop permissions included', () => {
+      expect(dependencyCycle(synthesized.resources)).toBeUndefined();
+    });
+
+    it('would notice one: a role policy naming its own function', () => {
+      const policy = { Type: 'AWS::IAM::Policy', Properties: { Resource: arnOf('Fn') } };
+      const fn = { Type: 'AWS::Lambda::Function', Properties: {}, DependsOn: ['Policy'] };
+      expect(dependencyCycle({ Policy: policy, Fn: fn })).toEqual(['Policy', 'Fn', 'Policy']);
     });
   });
 
@@ -359,6 +583,57 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
+    it('notify when users wait and the consumer deletes none for 15 minutes (a stopped consumer)', () => {
+      const alarms = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { AlarmActions: alarmAction, EvaluationPeriods: 3 },
+        }),
+      );
+      expect(alarms).toHaveLength(1);
+      const properties = alarms[0]?.Properties as {
+        Threshold: number;
+        ComparisonOperator: string;
+        Metrics: {
+          Id: string;
+          Expression?: string;
+          MetricStat?: { Metric: { MetricName: string; Dimensions: unknown }; Period: number };
+        }[];
+      };
+      expect(properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      const queueDimension = [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.userQueue, 'QueueName'] } },
+      ];
+      const byId = Object.fromEntries(properties.Metrics.map((metric) => [metric.Id, metric]));
+      expect(byId.waiting?.MetricStat).toMatchObject({
+        Metric: { MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: queueDimension },
+        Period: 300,
+      });
+      expect(byId.deleted?.MetricStat).toMatchObject({
+        Metric: { MetricName: 'NumberOfMessagesDeleted', Dimensions: queueDimension },
+        Period: 300,
+      });
+      const expression = properties.Metrics.find((metric) => metric.Expression)?.Expression;
+      expect(expression).toBe('IF(waiting > 0 AND FILL(deleted, 0) == 0, 1, 0)');
+    });
+
+    it('are published to a topic that refuses unencrypted publishers', () => {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [ref(ids.alarmTopic)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sns:Publish',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
     it('email the alarm address only when the settings give one', () => {
       template.resourceCountIs('AWS::SNS::Subscription', 0);
       const withEmail = synthesizePipeline({ ...settings, alarmEmail: 'ops@example.com' });
@@ -386,6 +661,7 @@ describe('Construct: ImportPipeline', () => {
         pipeline.ids.splitterFailureQueue,
         pipeline.ids.splitterLogGroup,
         pipeline.ids.consumerLogGroup,
+        pipeline.ids.ledgerTable,
         pipeline.logicalIdOf(pipeline.stack.pipeline.workosApiKeySecret),
       ];
       for (const logicalId of stateful) {
@@ -396,6 +672,15 @@ describe('Construct: ImportPipeline', () => {
     it(`${autoDeleteCount ? 'empties' : 'never empties'} the bucket when the stack is deleted`, () => {
       pipeline.template.resourceCountIs('Custom::S3AutoDeleteObjects', autoDeleteCount);
     });
+
+    it(`${removalPolicy === 'retain' ? 'protects' : 'does not protect'} the ledger table from deletion`, () => {
+      const replicas = pipeline.resource(pipeline.ids.ledgerTable).Properties.Replicas as {
+        DeletionProtectionEnabled: boolean;
+      }[];
+      expect(replicas.map((replica) => replica.DeletionProtectionEnabled)).toEqual([
+        removalPolicy === 'retain',
+      ]);
+    });
   });
 
   it('keeps the logical IDs of stateful resources, so an update never replaces them', () => {
@@ -405,12 +690,14 @@ describe('Construct: ImportPipeline', () => {
       deadLetterQueue: ids.deadLetterQueue,
       splitterFailureQueue: ids.splitterFailureQueue,
       workosApiKeySecret: synthesized.logicalIdOf(synthesized.stack.pipeline.workosApiKeySecret),
+      ledgerTable: ids.ledgerTable,
     }).toEqual({
       exportBucket: 'ImportPipelineExportBucket9E740753',
       userQueue: 'ImportPipelineUserQueueD6269043',
       deadLetterQueue: 'ImportPipelineDeadLetterQueueBA932A21',
       splitterFailureQueue: 'ImportPipelineSplitterFailureQueue14A93FB6',
       workosApiKeySecret: 'ImportPipelineWorkosApiKey9E91E0CA',
+      ledgerTable: 'ImportPipelineLedgerTable9877DC03',
     });
   });
 });
@@ -428,6 +715,9 @@ describe('Stack: ImportPipelineStack', () => {
         'UserQueueArn',
         'UserQueueUrl',
         'WorkosApiKeySecretArn',
+        'LedgerTableName',
+        'SplitterFunctionName',
+        'ConsumerFunctionName',
       ].sort(),
     );
     expect(outputs).toMatchObject({
@@ -438,6 +728,9 @@ describe('Stack: ImportPipelineStack', () => {
       DeadLetterQueueUrl: { Value: ref(ids.deadLetterQueue) },
       DeadLetterQueueArn: { Value: arnOf(ids.deadLetterQueue) },
       SplitterFailureQueueUrl: { Value: ref(ids.splitterFailureQueue) },
+      LedgerTableName: { Value: ref(ids.ledgerTable) },
+      SplitterFunctionName: { Value: ref(ids.splitterFunction) },
+      ConsumerFunctionName: { Value: ref(ids.consumerFunction) },
     });
   });
 });

@@ -7,6 +7,8 @@ import { consumerEnvironmentSchema } from '../../src/config.ts';
 
 const consumerEnvironment: EnvironmentVariables<typeof consumerEnvironmentSchema> = {
   USER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/users',
+  LEDGER_TABLE_NAME: 'migration-ledger',
+  LEDGER_RETENTION_DAYS: undefined,
   DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dead-letters',
   WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
   WORKOS_API_URL: undefined,
@@ -37,6 +39,25 @@ describe('Construct: NodeFunction', () => {
     expect(variables).not.toHaveProperty('WORKOS_API_URL');
     expect(variables).not.toHaveProperty('WORKOS_TIMEOUT_MS');
     expect(variables.MAX_RECEIVE_COUNT).toBe('5');
+  });
+
+  it('runs with a role of its own that may write only to its own log group', () => {
+    const template = synthesizeConsumer(consumerEnvironment);
+    const [role, ...otherRoles] = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(otherRoles).toHaveLength(0);
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+    const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+          },
+        ],
+      },
+    });
   });
 
   it('caps the system log level at WARN, the highest Lambda offers', () => {

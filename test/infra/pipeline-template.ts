@@ -22,6 +22,7 @@ export const distinctiveSettings: EnvironmentSettings = parseEnvironmentSettings
   consumerMaxConcurrency: 7,
   maxReceiveCount: 6,
   exportRetentionDays: 3,
+  ledgerRetentionDays: 45,
   logLevel: 'WARN',
   removalPolicy: 'retain',
 });
@@ -29,6 +30,7 @@ export const distinctiveSettings: EnvironmentSettings = parseEnvironmentSettings
 export interface CfnResource {
   Type: string;
   Properties: Record<string, unknown>;
+  DependsOn?: string | string[];
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
 }
@@ -57,6 +59,9 @@ export function synthesizePipeline(settings: EnvironmentSettings = distinctiveSe
     splitterLogGroup: logicalIdOf(pipeline.splitterFunction.logGroup),
     consumerLogGroup: logicalIdOf(pipeline.consumerFunction.logGroup),
     alarmTopic: logicalIdOf(pipeline.alarmTopic),
+    ledgerTable: logicalIdOf(pipeline.ledgerTable),
+    splitterRole: logicalIdOf(pipeline.splitterFunction.role),
+    consumerRole: logicalIdOf(pipeline.consumerFunction.role),
   };
   const resource = (logicalId: string): CfnResource => {
     const found = resources[logicalId];
@@ -68,10 +73,11 @@ export function synthesizePipeline(settings: EnvironmentSettings = distinctiveSe
 
 export type SynthesizedPipeline = ReturnType<typeof synthesizePipeline>;
 
-interface PolicyStatement {
+export interface PolicyStatement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** Every IAM statement attached to the execution role of a function. */
@@ -116,4 +122,54 @@ function iamPattern(pattern: string): RegExp {
 /** `arn-of-bucket/<suffix>` as CDK writes it in a policy. */
 export function objectArn(bucketLogicalId: string, suffix: string) {
   return { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketLogicalId, 'Arn'] }, `/${suffix}`]] };
+}
+
+/**
+ * A chain of resources that depend on each other in a circle (through `Ref`, `Fn::GetAtt`,
+ * `Fn::Sub` or `DependsOn`), which CloudFormation refuses to deploy; `undefined` if there is none.
+ */
+export function dependencyCycle(resources: Record<string, CfnResource>): string[] | undefined {
+  const dependencies = new Map<string, Set<string>>();
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    const found = new Set<string>([resource.DependsOn ?? []].flat());
+    collectReferences(resource.Properties, found);
+    dependencies.set(logicalId, new Set([...found].filter((id) => id in resources)));
+  }
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (logicalId: string): string[] | undefined => {
+    const start = path.indexOf(logicalId);
+    if (start >= 0) return [...path.slice(start), logicalId];
+    if (done.has(logicalId)) return undefined;
+    path.push(logicalId);
+    for (const dependency of dependencies.get(logicalId) ?? []) {
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    done.add(logicalId);
+    return undefined;
+  };
+  for (const logicalId of dependencies.keys()) {
+    const cycle = visit(logicalId);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+function collectReferences(value: unknown, found: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectReferences(item, found);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'Ref' && typeof inner === 'string') found.add(inner);
+    else if (key === 'Fn::GetAtt' && Array.isArray(inner)) found.add(String(inner[0]));
+    else if (key === 'Fn::Sub') {
+      const template = Array.isArray(inner) ? inner[0] : inner;
+      for (const match of String(template).matchAll(/\$\{([^}.!]+)/g)) found.add(match[1] ?? '');
+    }
+    collectReferences(inner, found);
+  }
 }

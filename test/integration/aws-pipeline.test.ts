@@ -1,64 +1,19 @@
-import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createConsumerHandler } from '../../lambdas/consumer/consumer-handler.ts';
-import { createSplitterHandler } from '../../lambdas/splitter/splitter-handler.ts';
 import { syntheticAuth0ExportLines } from '../../scripts/synthetic-auth0-export.ts';
+import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import {
-  consumerEnvironmentSchema,
-  parseConfig,
-  splitterEnvironmentSchema,
-} from '../../src/config.ts';
-import {
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
-import {
-  createBucket,
-  createQueueWithDlq,
-  createSecret,
-  createTestAwsClients,
-  drainQueue,
-  queueDepth,
-} from '../helpers/aws-clients.ts';
-import { fakeLambdaContext, runSqsEventSource } from '../helpers/lambda-sqs-event-source.ts';
-import { putObjectAndBuildEvent } from '../helpers/s3-events.ts';
-
-const apiKey = 'sk_test_aws_pipeline';
+  type AwsPipelineFixture,
+  createAwsPipelineFixture,
+  splitterContext,
+} from '../helpers/aws-pipeline-fixture.ts';
 
 describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS emulator', () => {
-  const aws = createTestAwsClients(inject('awsEndpoint'));
-  let emulator: RunningWorkOsEmulator;
-  let bucket: string;
-  let queues: Awaited<ReturnType<typeof createQueueWithDlq>>;
-  let splitter: ReturnType<typeof createSplitterHandler>;
-  let consumer: ReturnType<typeof createConsumerHandler>;
+  let pipeline: AwsPipelineFixture;
   const captured: string[] = [];
 
   beforeAll(async () => {
-    emulator = await startWorkOsEmulator({ apiKey });
-    bucket = await createBucket(aws.s3);
-    queues = await createQueueWithDlq(aws.sqs, { maxReceiveCount: 5, visibilityTimeoutSeconds: 2 });
-    const secretArn = await createSecret(aws.secrets, apiKey);
-    splitter = createSplitterHandler({
-      s3: aws.s3,
-      sqs: aws.sqs,
-      config: parseConfig(splitterEnvironmentSchema, { USER_QUEUE_URL: queues.queueUrl }),
-    });
-    consumer = createConsumerHandler({
-      sqs: aws.sqs,
-      secrets: aws.secrets,
-      config: parseConfig(consumerEnvironmentSchema, {
-        USER_QUEUE_URL: queues.queueUrl,
-        DEAD_LETTER_QUEUE_URL: queues.dlqUrl,
-        WORKOS_API_KEY_SECRET_ID: secretArn,
-        WORKOS_API_URL: emulator.url,
-        TARGET_WRITES_PER_SECOND: '300',
-        CONSUMER_MAX_CONCURRENCY: '2',
-        MAX_RECEIVE_COUNT: '5',
-      }),
-      retryDelaySeconds: () => 1,
-    });
+    pipeline = await createAwsPipelineFixture(inject('awsEndpoint'));
     // Every log line the handlers write, at every level, to prove none carries PII. The
     // integration project runs the logger at DEBUG through the global console.
     for (const method of ['debug', 'info', 'warn', 'error', 'log'] as const) {
@@ -72,30 +27,14 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
 
   afterAll(async () => {
     vi.restoreAllMocks();
-    await emulator.close();
+    await pipeline.close();
   });
-
-  async function drainThroughConsumer() {
-    return runSqsEventSource({
-      sqs: aws.sqs,
-      queueUrl: queues.queueUrl,
-      handler: consumer,
-      maxConcurrency: 2,
-      context: () => fakeLambdaContext({ remainingMs: 60_000 }),
-      until: async () => (await queueDepth(aws.sqs, queues.queueUrl)) === 0,
-      timeoutMs: 90_000,
-    });
-  }
 
   it('imports every valid user exactly once through a 429 burst and 5xx errors, and reports each invalid record with its line and reason', async () => {
     // Prepare: 300 records, every 25th unimportable; WorkOS misbehaves during the import.
     const lines = [...syntheticAuth0ExportLines(300, { invalidEvery: 25, seed: 'aws' })];
-    const event = await putObjectAndBuildEvent(
-      aws.s3,
-      bucket,
-      'exports/tenant export.json.gz',
-      gzipSync(`${lines.join('\n')}\n`),
-    );
+    const event = await pipeline.upload('exports/tenant export.json.gz', lines);
+    const { emulator } = pipeline;
     emulator.faults.inject({
       status: 429,
       count: 40,
@@ -106,12 +45,21 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     emulator.faults.inject({ status: 503, count: 10 });
 
     // Act
-    const [summary] = await splitter(event, fakeLambdaContext());
-    const consumed = await drainThroughConsumer();
+    const [summary] = await pipeline.splitter(event, splitterContext());
+    const consumed = await pipeline.drain();
 
     // Assess: the split
-    expect(summary).toMatchObject({ read: 300, enqueued: 288, rejected: 12 });
-    // Assess: WorkOS holds each valid user once, as exported
+    expect(summary).toMatchObject({ read: 300, enqueued: 288, rejected: 12, completed: true });
+    // Assess: WorkOS holds each valid user once, as exported, and the ledger agrees
+    const jobId = summary?.jobId ?? '';
+    const { job } = await pipeline.expectLedgerMatchesWorkOs(jobId);
+    expect(job?.counts).toEqual({
+      created: 288,
+      updated: 0,
+      unchanged: 0,
+      rejected: 12,
+      failed: 0,
+    });
     const users = emulator.users();
     expect(users).toHaveLength(288);
     const expected = lines
@@ -130,10 +78,10 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     expect(emulator.stats().injectedRateLimits).toBe(40);
     expect(emulator.stats().injectedServerErrors).toBe(20);
     expect(consumed.messagesLeftForRetry).toBeGreaterThan(0);
-    expect(await drainQueue(aws.sqs, queues.dlqUrl)).toEqual([]);
+    expect(await drainQueue(pipeline.aws.sqs, pipeline.queues.dlqUrl)).toEqual([]);
     // Assess: the rejections report names each invalid line and why
-    const report = await aws.s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: `reports/${summary?.jobId}/rejected.csv` }),
+    const report = await pipeline.aws.s3.send(
+      new GetObjectCommand({ Bucket: pipeline.bucket, Key: `reports/${jobId}/rejected.csv` }),
     );
     const rows = (await report.Body?.transformToString())?.trim().split('\n') ?? [];
     expect(rows[0]).toBe('source_file,line,source_id,status,workos_user_id,reason');
@@ -147,59 +95,60 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     }
   });
 
-  it('turns a duplicate S3 event for the same object into no new user', async () => {
+  it('does not split an export again for a duplicate S3 event', async () => {
     const lines = [...syntheticAuth0ExportLines(40, { seed: 'duplicate-event' })];
-    const event = await putObjectAndBuildEvent(
-      aws.s3,
-      bucket,
-      'exports/again.ndjson',
-      lines.join('\n'),
-    );
-    const before = emulator.users().length;
+    const event = await pipeline.upload('exports/again.ndjson', lines);
+    const before = pipeline.emulator.users().length;
 
-    const [first] = await splitter(event, fakeLambdaContext());
-    await drainThroughConsumer();
-    const [second] = await splitter(event, fakeLambdaContext());
-    await drainThroughConsumer();
+    const [first] = await pipeline.splitter(event, splitterContext());
+    const [second] = await pipeline.splitter(event, splitterContext());
+    const depthAfterBoth = await queueDepth(pipeline.aws.sqs, pipeline.queues.queueUrl);
+    await pipeline.drain();
 
-    expect(second?.jobId).toBe(first?.jobId);
-    expect(emulator.users().length).toBe(before + 40);
-    expect(await drainQueue(aws.sqs, queues.dlqUrl)).toEqual([]);
+    expect(first).toMatchObject({ enqueued: 40, completed: true });
+    expect(second).toEqual({ jobId: first?.jobId, skipped: 'already_split' });
+    expect(depthAfterBoth).toBe(40);
+    expect(pipeline.emulator.users().length).toBe(before + 40);
+    await pipeline.expectLedgerMatchesWorkOs(first?.jobId ?? '');
   });
 
   it('dead-letters a user WorkOS refuses, with the reason on the message, without retrying it', async () => {
+    const { emulator } = pipeline;
     emulator.faults.clear();
     const line = JSON.stringify({
       user_id: 'auth0|refused',
       email: 'refused@example.com',
-      given_name: 'R'.repeat(10),
+      given_name: 'Rosalind',
     });
-    const event = await putObjectAndBuildEvent(aws.s3, bucket, 'exports/refused.ndjson', line);
-    // The emulator refuses this email as already taken by a user with another external id.
+    const event = await pipeline.upload('exports/refused.ndjson', [line]);
+    // The emulator holds this email for a user with another external id.
     await fetch(`${emulator.url}/user_management/users`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer sk_test_aws_pipeline', 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'refused@example.com', external_id: 'someone-else' }),
     });
 
-    await splitter(event, fakeLambdaContext());
-    await drainThroughConsumer();
+    const [summary] = await pipeline.splitter(event, splitterContext());
+    await pipeline.drain();
 
-    const deadLettered = await drainQueue(aws.sqs, queues.dlqUrl);
+    const deadLettered = await drainQueue(pipeline.aws.sqs, pipeline.queues.dlqUrl);
     expect(deadLettered).toHaveLength(1);
     expect(deadLettered[0]?.messageAttributes).toMatchObject({
       FailureReason: { StringValue: 'email_belongs_to_other_user' },
     });
     expect(deadLettered[0]?.attributes?.ApproximateReceiveCount ?? '1').toBe('1');
+    const { job } = await pipeline.expectLedgerMatchesWorkOs(summary?.jobId ?? '');
+    expect(job?.counts).toMatchObject({ failed: 1 });
   });
 
   it('logs no email, name or password hash in any line the handlers wrote', () => {
     const logged = captured.join('');
     expect(logged).toContain('Record outcome');
-    expect(logged).toContain('User imported');
+    expect(logged).toContain('Export split');
     expect(logged).not.toMatch(/user\d+@example\.com/);
     expect(logged).not.toContain('refused@example.com');
-    for (const name of ['Lovelace', 'Hopper', 'Turing', 'Dijkstra'])
+    for (const name of ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Rosalind']) {
       expect(logged).not.toContain(name);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { reasonCounts } from '../../src/cli/summary.ts';
 import {
   type RunningWorkOsEmulator,
   startWorkOsEmulator,
@@ -84,7 +85,7 @@ describe('Local mode: runLocalMigration() against the WorkOS emulator', () => {
     expect(users).toHaveLength(190);
     expect(new Set(users.map((user) => user.externalId)).size).toBe(190);
 
-    const rejected = first.ledger.outcomes().filter((outcome) => outcome.status === 'rejected');
+    const rejected = first.outcomes.filter((outcome) => outcome.status === 'rejected');
     expect(rejected.map((outcome) => outcome.origin.line)).toEqual(
       Array.from({ length: 10 }, (_, index) => (index + 1) * 20),
     );
@@ -101,12 +102,12 @@ describe('Local mode: runLocalMigration() against the WorkOS emulator', () => {
     const { path } = await files.writeAuth0Export('report.ndjson', 40, { invalidEvery: 10 });
 
     const result = await runLocalMigration(options([path]));
-    const rows = formatOutcomeReport(result.ledger.outcomes()).trim().split('\n');
+    const rows = formatOutcomeReport(result.outcomes).trim().split('\n');
 
     expect(rows[0]).toBe('source_file,line,source_id,status,workos_user_id,reason');
     expect(rows).toHaveLength(41);
     const byId = new Map(emulator.users().map((user) => [user.externalId, user.id]));
-    for (const outcome of result.ledger.outcomes().filter((o) => o.status === 'created')) {
+    for (const outcome of result.outcomes.filter((o) => o.status === 'created')) {
       expect(outcome.workosUserId).toBe(byId.get(outcome.sourceId ?? ''));
     }
   });
@@ -145,7 +146,7 @@ describe('Local mode: runLocalMigration() against the WorkOS emulator', () => {
 
     expect(result.counts).toMatchObject({ failed: 3, created: 0 });
     expect(result.unaccounted).toBe(0);
-    expect(result.ledger.reasonsFor('failed')).toEqual(new Map([['workos_503', 3]]));
+    expect(reasonCounts(result.outcomes, 'failed')).toEqual(new Map([['workos_503', 3]]));
   });
 
   it('stops at once when WorkOS rejects the API key, without touching any user', async () => {

@@ -10,7 +10,7 @@ import {
   TransientImportError,
   WorkOsAuthenticationError,
 } from '../../../src/errors.ts';
-import { LocalOutcomeLedger } from '../../../src/local/local-outcome-ledger.ts';
+import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import { WritePacer } from '../../../src/pipeline/write-pacer.ts';
 import type { QueueControl, ReceivedMessage } from '../../../src/queue/queue-types.ts';
 import { receivedMessageFactory, userMessageFactory } from '../../helpers/factories.ts';
@@ -41,13 +41,17 @@ const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function dependencies(overrides: Partial<ImportUserBatchDependencies> = {}) {
   const directory = new InMemoryUserDirectory();
-  const outcomes = new LocalOutcomeLedger();
+  const outcomes = new InMemoryMigrationLedger();
+  void outcomes.claimSplit(
+    { jobId: 'job_test', sourceFile: 'exports/users.json.gz' },
+    Number.MAX_SAFE_INTEGER,
+  );
   const { control, actions } = recordingQueueControl();
   const deps: ImportUserBatchDependencies = {
     directory,
     pacer: new WritePacer({ writesPerSecond: 1000 }),
     queue: control,
-    outcomes,
+    ledger: outcomes,
     logger: silentLogger,
     maxReceiveCount: 5,
     maxPacingWaitMs: 2000,
@@ -72,6 +76,18 @@ function messages(count: number, receiveCount = 1): ReceivedMessage[] {
   );
 }
 
+async function countsOf(ledger: InMemoryMigrationLedger) {
+  const job = await ledger.getJob('job_test');
+  if (job === undefined) throw new Error('job_test is missing from the ledger');
+  return job.counts;
+}
+
+async function outcomesOf(ledger: InMemoryMigrationLedger) {
+  const outcomes = [];
+  for await (const outcome of ledger.listOutcomes('job_test')) outcomes.push(outcome);
+  return outcomes;
+}
+
 function only<T>(items: T[]): T {
   expect(items).toHaveLength(1);
   return items[0] as T;
@@ -85,7 +101,20 @@ describe('Function: importUserBatch()', () => {
 
     expect(result.failedMessageIds).toEqual([]);
     expect(directory.users.size).toBe(10);
-    expect(outcomes.counts()).toMatchObject({ created: 10, failed: 0 });
+    expect(await countsOf(outcomes)).toMatchObject({ created: 10, failed: 0 });
+  });
+
+  it('skips a duplicate delivery of a record the ledger already has a final outcome for, without calling WorkOS', async () => {
+    const { deps, directory, outcomes } = dependencies();
+    const batch = messages(2);
+    await importUserBatch(batch, deps);
+    const callsAfterFirst = { ...directory.calls };
+
+    const result = await importUserBatch(batch, deps);
+
+    expect(result.failedMessageIds).toEqual([]);
+    expect(directory.calls).toEqual(callsAfterFirst);
+    expect(await countsOf(outcomes)).toMatchObject({ created: 2, unchanged: 0 });
   });
 
   it('on a 429 pauses all writes and re-sends the deferred records with the Retry-After as delay', async () => {
@@ -102,7 +131,7 @@ describe('Function: importUserBatch()', () => {
       expect(requeued.delaySeconds).toBeGreaterThanOrEqual(29);
       expect(requeued.body).toMatchObject({ deferrals: 1 });
     }
-    expect(outcomes.counts().created + actions.requeued.length).toBe(3);
+    expect((await countsOf(outcomes)).created + actions.requeued.length).toBe(3);
     const next = await deps.pacer.acquire(0);
     expect(next.granted).toBe(false);
   });
@@ -119,7 +148,7 @@ describe('Function: importUserBatch()', () => {
     expect(actions.deadLettered).toEqual([
       { messageId: tired.messageId, reason: 'rate_limited_too_long' },
     ]);
-    expect(outcomes.counts().failed).toBe(1);
+    expect((await countsOf(outcomes)).failed).toBe(1);
   });
 
   it('leaves a transiently failing record on the queue with a delay, without an outcome yet', async () => {
@@ -134,7 +163,7 @@ describe('Function: importUserBatch()', () => {
       { messageId: message.messageId, delaySeconds: expect.any(Number) },
     ]);
     expect(only(actions.retried).delaySeconds).toBeGreaterThanOrEqual(1);
-    expect(outcomes.outcomes()).toEqual([]);
+    expect(await outcomesOf(outcomes)).toEqual([]);
   });
 
   it('dead-letters a transient failure with its reason on the last allowed receive', async () => {
@@ -146,7 +175,7 @@ describe('Function: importUserBatch()', () => {
 
     expect(result.failedMessageIds).toEqual([]);
     expect(actions.deadLettered).toEqual([{ messageId: message.messageId, reason: 'workos_503' }]);
-    expect(outcomes.outcomes()).toEqual([
+    expect(await outcomesOf(outcomes)).toEqual([
       expect.objectContaining({ status: 'failed', reason: 'workos_503', sourceId: 'auth0|0' }),
     ]);
   });
@@ -163,7 +192,7 @@ describe('Function: importUserBatch()', () => {
     expect(result.failedMessageIds).toEqual([]);
     expect(actions.retried).toEqual([]);
     expect(actions.deadLettered[0]?.reason).toBe('workos_422:invalid_request_parameters');
-    expect(outcomes.counts().failed).toBe(1);
+    expect((await countsOf(outcomes)).failed).toBe(1);
   });
 
   it('dead-letters a message that is not a user message', async () => {

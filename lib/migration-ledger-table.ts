@@ -1,0 +1,87 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  Billing,
+  ProjectionType,
+  TableEncryptionV2,
+  TableGrants,
+  TableV2,
+} from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import { ledgerTable } from '../src/ledger/ledger-table.ts';
+import type { EnvironmentSettings } from './environment-settings.ts';
+
+/**
+ * The item actions a Lambda needs to keep the ledger: read a job or a record's outcome, claim and
+ * checkpoint a job with conditional writes, and record outcomes in transactions. IAM has no
+ * `TransactWriteItems` action: a transaction is authorized item by item as Put, Update and
+ * ConditionCheck. Neither function deletes, scans or queries.
+ */
+export const LEDGER_ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** Properties of a {@link MigrationLedgerTable}. */
+export interface MigrationLedgerTableProps {
+  /**
+   * What happens to the table when the stack is deleted. 'retain' also turns on deletion
+   * protection, so not even a console click deletes an environment's accounting.
+   */
+  readonly settings: Pick<EnvironmentSettings, 'removalPolicy'>;
+}
+
+/**
+ * The migration ledger (see `src/ledger/migration-ledger.ts`): one item per job and one per source
+ * record, with the key layout from `src/ledger/ledger-table.ts`, which the Lambdas and the tests
+ * read too. On-demand, because an import writes in bursts and then sits idle for weeks.
+ */
+export class MigrationLedgerTable extends TableV2 {
+  constructor(scope: Construct, id: string, props: MigrationLedgerTableProps) {
+    const retain = props.settings.removalPolicy === 'retain';
+    super(scope, id, {
+      partitionKey: { name: ledgerTable.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: ledgerTable.sortKey, type: AttributeType.STRING },
+      globalSecondaryIndexes: [
+        {
+          indexName: ledgerTable.jobsIndex.name,
+          partitionKey: { name: ledgerTable.jobsIndex.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: ledgerTable.jobsIndex.sortKey, type: AttributeType.STRING },
+          // Listing jobs shows their counters and state: project everything rather than fetch
+          // each job again. Job items are few (one per export), so the copy costs little.
+          projectionType: ProjectionType.ALL,
+        },
+      ],
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: ledgerTable.timeToLiveAttribute,
+      // The ledger is what proves every record was accounted for; a bad deploy or a bug that
+      // overwrites outcomes must be recoverable.
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The AWS-managed key (aws/dynamodb) rather than the AWS-owned default: its use shows up in
+      // CloudTrail. The one place a customer-managed key goes, as
+      // `TableEncryptionV2.customerManagedKey(key)`; grantItemReadWrite() then extends to the key.
+      encryption: TableEncryptionV2.awsManagedKey(),
+      deletionProtection: retain,
+      removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+  }
+
+  /**
+   * Lets `grantee` keep the ledger with {@link LEDGER_ITEM_ACTIONS} on the table itself. Narrower
+   * than `grantReadWriteData()`, which adds Query, Scan, batch and delete actions and the indexes:
+   * the Lambdas address items by key, and only operators list jobs through the index.
+   */
+  grantItemReadWrite(grantee: IGrantable): Grant {
+    // `hasIndex: false` keeps `<table>/index/*` out of the policy.
+    const grant = TableGrants.fromTable(this, undefined, false).actions(
+      grantee,
+      ...LEDGER_ITEM_ACTIONS,
+    );
+    // A no-op with an AWS-managed key; with a customer-managed key the functions need it too.
+    this.encryptionKey?.grantEncryptDecrypt(grantee);
+    return grant;
+  }
+}

@@ -1,0 +1,230 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  countDeadLetters,
+  noFailureReason,
+  type RedriveEvent,
+  type RedriveResult,
+  redriveDeadLetters,
+  selectsReason,
+} from '../operations/redrive.ts';
+import { type PipelineOutputs, readStackOutputs } from '../operations/stack-outputs.ts';
+
+// Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
+// AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
+const defaultClients = { sqs: new SQSClient({}), cloudformation: new CloudFormationClient({}) };
+
+export interface RedriveCommandOptions {
+  env: string;
+  reason?: string;
+  rate: number;
+  dryRun: boolean;
+}
+
+export interface RedriveCommandDependencies {
+  sqs: SQSClient;
+  cloudformation: CloudFormationClient;
+  /** Stops the run; without one, Ctrl-C does (a second Ctrl-C quits at once). */
+  signal?: AbortSignal;
+  /** Results (stdout) and progress (stderr). */
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** Long-poll wait of each DLQ receive, in seconds. */
+  receiveWaitSeconds?: number;
+}
+
+const numberFormat = new Intl.NumberFormat('en-US');
+const loopReportIntervalMs = 2_000;
+
+/**
+ * `migrate redrive`: returns the exit code: 0 done, 1 when messages could not be moved (or the
+ * run was cancelled), 2 when the environment cannot be resolved.
+ */
+export async function runRedriveCommand(
+  options: RedriveCommandOptions,
+  dependencies: RedriveCommandDependencies = defaultClients,
+): Promise<number> {
+  const { sqs, cloudformation } = dependencies;
+  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
+  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+
+  let outputs: PipelineOutputs;
+  try {
+    outputs = await readStackOutputs(cloudformation, options.env);
+  } catch (error) {
+    err(`Error: ${describeAwsError(error)}\n`);
+    return 2;
+  }
+
+  const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err);
+  const signal = dependencies.signal ?? interrupt?.signal;
+  try {
+    if (options.dryRun) {
+      err(`Counting the dead-letter queue of ${outputs.stackName} (nothing is moved)\n`);
+      const counts = await countDeadLetters({
+        sqs,
+        deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+        ...(signal ? { signal } : {}),
+        ...(dependencies.receiveWaitSeconds !== undefined
+          ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
+          : {}),
+      });
+      out(`${formatReasonTable(counts.byReason)}\n`);
+      const selected = Object.entries(counts.byReason)
+        .filter(([reason]) => selectsReason(options.reason, reason))
+        .reduce((total, [, count]) => total + count, 0);
+      out(
+        `${counts.partial ? 'Interrupted: counted' : 'Counted'} ${format(counts.total)} message(s); ` +
+          `a redrive${options.reason ? ` --reason ${options.reason}` : ''} would move ${format(selected)}.\n`,
+      );
+      return counts.partial ? 1 : 0;
+    }
+
+    err(
+      `Redriving ${options.reason ? `messages with reason ${options.reason}` : 'every message'} ` +
+        `from the dead-letter queue of ${outputs.stackName} to its user queue, ` +
+        `at most ${format(options.rate)}/s. Ctrl-C stops.\n`,
+    );
+    let lastLoopReportAt = Number.NEGATIVE_INFINITY;
+    const result = await redriveDeadLetters({
+      sqs,
+      deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+      deadLetterQueueArn: outputs.deadLetterQueueArn,
+      queueUrl: outputs.userQueueUrl,
+      queueArn: outputs.userQueueArn,
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      maxPerSecond: options.rate,
+      ...(signal ? { signal } : {}),
+      ...(dependencies.receiveWaitSeconds !== undefined
+        ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
+        : {}),
+      onProgress: (event) => {
+        // The loop reports every batch of 10; a line every few seconds is enough to read.
+        if (event.type === 'loop-progress') {
+          if (performance.now() - lastLoopReportAt < loopReportIntervalMs) return;
+          lastLoopReportAt = performance.now();
+        }
+        err(`${describeEvent(event)}\n`);
+      },
+    });
+    out(`${formatRedriveResult(result, options.reason)}\n`);
+    return result.status === 'completed' && result.failed === 0 ? 0 : 1;
+  } catch (error) {
+    err(`Error: ${describeAwsError(error)}\n`);
+    return 1;
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+/** The first Ctrl-C asks the run to stop cleanly (cancel the task, release held messages). */
+function interruptOnCtrlC(err: (text: string) => void): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
+  const controller = new AbortController();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    err('Stopping… (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  return {
+    signal: controller.signal,
+    dispose: () => process.removeListener('SIGINT', onInterrupt),
+  };
+}
+
+function describeEvent(event: RedriveEvent): string {
+  switch (event.type) {
+    case 'move-task-started':
+      return `Started an SQS message-move task at ${format(event.maxPerSecond)} messages/s.`;
+    case 'move-task-already-running':
+      return (
+        'A message-move task is already running on this dead-letter queue' +
+        `${event.maxPerSecond ? ` (${format(event.maxPerSecond)}/s)` : ''}; following it instead of ` +
+        'starting another. Ctrl-C cancels it.'
+      );
+    case 'move-task-progress':
+      return `  ${event.status.toLowerCase()}: ${format(event.moved)}${
+        event.total !== undefined ? ` of ${format(event.total)}` : ''
+      } moved`;
+    case 'move-task-cancelling':
+      return 'Cancelling the message-move task (messages already moved stay moved)…';
+    case 'move-task-unavailable':
+      return (
+        `This SQS endpoint has no message-move tasks (${event.error}); ` +
+        'moving the messages one batch at a time instead.'
+      );
+    case 'loop-progress':
+      return `  moved ${format(event.moved)}, left ${format(event.skipped)} with other reasons${
+        event.failed > 0 ? `, could not move ${format(event.failed)}` : ''
+      }`;
+  }
+}
+
+export function formatRedriveResult(result: RedriveResult, reason: string | undefined): string {
+  const lines: string[] = [];
+  const approximately = result.strategy === 'message-move-task' ? '~' : '';
+  const moved = `${approximately}${format(result.moved)} message(s)`;
+  if (result.status === 'completed') {
+    lines.push(`Moved ${moved} to the user queue.`);
+  } else if (result.status === 'cancelled') {
+    lines.push(`Stopped after moving ${moved}; the rest are still in the dead-letter queue.`);
+  } else {
+    lines.push(
+      `The message-move task failed after moving ${moved}` +
+        `${result.taskFailureReason ? `: ${result.taskFailureReason}` : ''}.`,
+    );
+  }
+  if (result.skipped > 0) {
+    lines.push(
+      `Left ${format(result.skipped)} message(s) with another reason than ${reason} in the dead-letter queue.`,
+    );
+  }
+  if (result.failed > 0) {
+    lines.push(
+      `FAILED: ${format(result.failed)} message(s) could not be moved and are still in the ` +
+        'dead-letter queue; run the redrive again.',
+    );
+  }
+  if (Object.keys(result.byReason).length > 0) {
+    lines.push('Examined, by reason:', formatReasonTable(result.byReason));
+  }
+  return lines.join('\n');
+}
+
+/** Count per reason code, largest first. Reason codes never hold personal data; bodies do. */
+export function formatReasonTable(byReason: Record<string, number>): string {
+  const rows = Object.entries(byReason)
+    .sort(([a, countA], [b, countB]) => countB - countA || a.localeCompare(b))
+    .map(([reason, count]) => [
+      reason === noFailureReason ? `${noFailureReason} (no FailureReason: max receives)` : reason,
+      format(count),
+    ]);
+  if (rows.length === 0) return '  (the dead-letter queue is empty)';
+  const reasonWidth = Math.max('reason'.length, ...rows.map(([reason = '']) => reason.length));
+  const countWidth = Math.max('messages'.length, ...rows.map(([, count = '']) => count.length));
+  return [['reason', 'messages'], ...rows]
+    .map(
+      ([reason = '', count = '']) =>
+        `  ${reason.padEnd(reasonWidth)}  ${count.padStart(countWidth)}`,
+    )
+    .join('\n');
+}
+
+/** The SDK's messages for a missing region or credentials do not say what to set. */
+function describeAwsError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (/region is missing/i.test(error.message)) {
+    return `${error.message}. Set AWS_REGION, or AWS_PROFILE to a profile with a region.`;
+  }
+  if (error.name === 'CredentialsProviderError') {
+    return `${error.message}. Set AWS_PROFILE (and run \`aws sso login\` if it uses SSO) or AWS credentials.`;
+  }
+  return error.message;
+}
+
+function format(value: number): string {
+  return numberFormat.format(value);
+}
