@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import {
   classifyFailure,
   failureReasonOf,
   RateLimitedError,
   WorkOsAuthenticationError,
 } from '../../src/errors.ts';
-import { isFinalStatus, type MigrationLedger } from '../../src/ledger/migration-ledger.ts';
+import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { upsertUser } from '../../src/pipeline/upsert-user.ts';
@@ -22,7 +23,7 @@ export interface ImportUserBatchDependencies {
   pacer: WritePacer;
   queue: QueueControl;
   /** Where outcomes go, and where a duplicate delivery is recognised. */
-  ledger: Pick<MigrationLedger, 'recordOutcome' | 'outcomeOf'>;
+  ledger: Pick<MigrationLedger, 'recordOutcome' | 'claimRecord' | 'releaseRecord'>;
   logger: PipelineLogger;
   /** The queue's redrive `maxReceiveCount`: the last delivery dead-letters with a reason. */
   maxReceiveCount: number;
@@ -96,15 +97,27 @@ async function importUserMessage(
   const context = { jobId: origin.jobId, sourceId: user.sourceId, line: origin.line };
 
   // At-least-once delivery, a re-split after a cut-off, a redrive of a record that went through
-  // on a later try: the ledger knows, and WorkOS is not asked again.
-  const earlier = await deps.ledger.outcomeOf(origin.jobId, origin.line);
-  if (earlier !== undefined && isFinalStatus(earlier.status)) {
-    deps.logger.debug('Duplicate delivery skipped', { ...context, status: earlier.status });
+  // on a later try: the ledger knows, and WorkOS is not asked again. A delivery of the same
+  // record that is being worked on right now waits: only one may decide its outcome.
+  const claimToken = randomUUID();
+  const claim = await deps.ledger.claimRecord(origin.jobId, origin.line, {
+    token: claimToken,
+    leaseUntil: Date.now() + recordClaimLeaseMs,
+  });
+  if (claim === 'final') {
+    deps.logger.debug('Duplicate delivery skipped', context);
     return 'acknowledge';
   }
+  if (claim === 'busy') {
+    deps.logger.debug('Another delivery holds this record; deferring', context);
+    await deferOrGiveUp(message, parsed, busyRecordDelaySeconds, deps);
+    return 'acknowledge';
+  }
+  const release = () => deps.ledger.releaseRecord(origin.jobId, origin.line, claimToken);
 
   const slot = await deps.pacer.acquire(deps.maxPacingWaitMs);
   if (!slot.granted) {
+    await release();
     await deferOrGiveUp(message, parsed, slot.retryAfterSeconds, deps);
     return 'acknowledge';
   }
@@ -132,6 +145,7 @@ async function importUserMessage(
           ...context,
           retryAfterSeconds,
         });
+        await release();
         await deferOrGiveUp(message, parsed, retryAfterSeconds, deps);
         return 'acknowledge';
       }
@@ -152,10 +166,12 @@ async function importUserMessage(
           receiveCount: message.receiveCount,
           delaySeconds,
         });
+        await release();
         await deps.queue.retryLater(message, delaySeconds);
         return 'retry';
       }
       case 'fatal':
+        await release();
         deps.logger.error('WorkOS refused the API key; stopping the import', { reason });
         throw error;
     }
@@ -173,6 +189,15 @@ export function transientRetryDelaySeconds(receiveCount: number, random = Math.r
   const jittered = Math.round(base * (0.75 + random() * 0.5));
   return Math.max(1, Math.min(maxRetryDelaySeconds, jittered));
 }
+
+/**
+ * How long a delivery holds a record: longer than it can take (a pacing wait of at most
+ * `maxPacingWaitMs` plus up to three WorkOS calls), shorter than the queue's visibility timeout,
+ * so a crashed delivery's claim has lapsed when SQS hands the record out again.
+ */
+const recordClaimLeaseMs = 90_000;
+/** A record another delivery is working on comes back after this long. */
+const busyRecordDelaySeconds = 30;
 
 /** SQS delays a message by at most 15 minutes. */
 const maxQueueDelaySeconds = 900;

@@ -39,7 +39,7 @@ export function createTestAwsClients(endpoint: string): TestAwsClients {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     sqs: new SQSClient(config),
     secrets: new SecretsManagerClient(config),
-    dynamodb: new DynamoDBClient(config),
+    dynamodb: oneRequestAtATime(new DynamoDBClient(config)),
   };
 }
 
@@ -251,4 +251,24 @@ export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<Que
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { visible, notVisible, delayed } = await queueCounts(sqs, queueUrl);
   return visible + notVisible + delayed;
+}
+
+/**
+ * moto 5.2 does not isolate DynamoDB transactions: it snapshots the whole table when a
+ * transaction starts, without a lock, and restores that snapshot when the transaction is
+ * cancelled, erasing what concurrent requests wrote meanwhile (a lost counter increment). Real
+ * DynamoDB serialises writes per item, so the tests send moto one request at a time; the
+ * ledger's conditions still meet each other's writes and fail and retry as they would on AWS.
+ */
+function oneRequestAtATime(client: DynamoDBClient): DynamoDBClient {
+  let previous: Promise<unknown> = Promise.resolve();
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const turn = previous.then(() => next(args));
+      previous = turn.catch(() => undefined);
+      return turn;
+    },
+    { step: 'finalizeRequest', name: 'serializeForMoto' },
+  );
+  return client;
 }

@@ -12,6 +12,7 @@ const deadLetterQueueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/use
 /** The variables the consumer cannot do without. */
 const requiredConsumerEnvironment = {
   USER_QUEUE_URL: queueUrl,
+  LEDGER_TABLE_NAME: 'ledger',
   DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl,
   WORKOS_API_KEY_SECRET_ID: 'workos-user-import/api-key',
 };
@@ -35,6 +36,7 @@ describe('Function: parseConfig()', () => {
       // Assess
       expect(config).toEqual({
         ...requiredConsumerEnvironment,
+        LEDGER_RETENTION_DAYS: 30,
         WORKOS_API_URL: 'https://api.workos.com',
         TARGET_WRITES_PER_SECOND: 45,
         CONSUMER_MAX_CONCURRENCY: 4,
@@ -128,6 +130,7 @@ describe('Function: parseConfig()', () => {
         [
           'CONSUMER_MAX_CONCURRENCY',
           'DEAD_LETTER_QUEUE_URL',
+          'LEDGER_TABLE_NAME',
           'TARGET_WRITES_PER_SECOND',
           'USER_QUEUE_URL',
           'WORKOS_API_KEY_SECRET_ID',
@@ -151,11 +154,16 @@ describe('Function: parseConfig()', () => {
   describe('with splitterEnvironmentSchema', () => {
     it('fills every optional variable with its default', () => {
       // Act
-      const config = parseConfig(splitterEnvironmentSchema, { USER_QUEUE_URL: queueUrl });
+      const config = parseConfig(splitterEnvironmentSchema, {
+        USER_QUEUE_URL: queueUrl,
+        LEDGER_TABLE_NAME: 'ledger',
+      });
 
       // Assess
       expect(config).toEqual({
         USER_QUEUE_URL: queueUrl,
+        LEDGER_TABLE_NAME: 'ledger',
+        LEDGER_RETENTION_DAYS: 30,
         REPORT_PREFIX: 'reports/',
         DEFAULT_SOURCE_FORMAT: 'auth0',
       });
@@ -165,6 +173,8 @@ describe('Function: parseConfig()', () => {
       // Prepare
       const env = {
         USER_QUEUE_URL: queueUrl,
+        LEDGER_TABLE_NAME: 'ledger',
+        LEDGER_RETENTION_DAYS: '90',
         REPORT_PREFIX: 'runs/2025/',
         DEFAULT_SOURCE_FORMAT: 'auth0',
       };
@@ -173,7 +183,7 @@ describe('Function: parseConfig()', () => {
       const config = parseConfig(splitterEnvironmentSchema, env);
 
       // Assess
-      expect(config).toEqual(env);
+      expect(config).toEqual({ ...env, LEDGER_RETENTION_DAYS: 90 });
     });
 
     it.each([
@@ -181,7 +191,15 @@ describe('Function: parseConfig()', () => {
       { variable: 'USER_QUEUE_URL', env: { USER_QUEUE_URL: 'queue' } },
       {
         variable: 'DEFAULT_SOURCE_FORMAT',
-        env: { USER_QUEUE_URL: queueUrl, DEFAULT_SOURCE_FORMAT: 'okta' },
+        env: {
+          USER_QUEUE_URL: queueUrl,
+          LEDGER_TABLE_NAME: 'ledger',
+          DEFAULT_SOURCE_FORMAT: 'okta',
+        },
+      },
+      {
+        variable: 'LEDGER_TABLE_NAME',
+        env: { USER_QUEUE_URL: queueUrl },
       },
     ])('throws a ConfigError naming $variable for $env', ({ variable, env }) => {
       // Act
