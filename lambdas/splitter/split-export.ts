@@ -3,7 +3,7 @@ import type { PipelineLogger } from '../../src/logger.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import type { UserMessageSink } from '../../src/queue/queue-types.ts';
 import type { ExportLine } from '../../src/sources/export-lines.ts';
-import type { LineParser } from '../../src/sources/parsed-record.ts';
+import type { LineParser, ParsedRecord } from '../../src/sources/parsed-record.ts';
 
 /** Where a split starts: at the top, or after the last checkpoint of a cut-off run. */
 export interface SplitStart {
@@ -71,7 +71,7 @@ export async function splitExport(
   let sinceCheckpoint = 0;
   const progress = () => ({ throughLine, read, enqueued });
 
-  for await (const { line, text } of input.lines) {
+  for await (const { line, text, unreadable } of input.lines) {
     if (line <= start.afterLine) continue;
     if (input.shouldYield?.()) {
       await deps.sink.flush();
@@ -79,7 +79,8 @@ export async function splitExport(
       return summaryOf(input.jobId, progress(), false, deps.logger);
     }
     throughLine = line;
-    const parsed = input.parseLine(text);
+    const parsed: ParsedRecord | undefined =
+      unreadable === undefined ? input.parseLine(text) : { kind: 'rejected', reason: unreadable };
     if (parsed === undefined) continue;
     read += 1;
     const origin = { jobId: input.jobId, sourceFile: input.sourceFile, line };

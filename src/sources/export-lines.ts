@@ -6,6 +6,11 @@ import { createGunzip } from 'node:zlib';
 export interface ExportLine {
   line: number;
   text: string;
+  /**
+   * Set when the line cannot be read as text at all (too long to hold, not valid UTF-8): the
+   * splitter rejects it with this reason and the rest of the file goes on.
+   */
+  unreadable?: string;
 }
 
 const gzipMagic = [0x1f, 0x8b] as const;
