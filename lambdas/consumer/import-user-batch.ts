@@ -130,7 +130,7 @@ async function importUserMessage(
         sourceId: user.sourceId,
         status: result.status,
         workosUserId: result.workosUserId,
-        ...(result.reason ? { reason: result.reason } : {}),
+        ...(result.reason || user.note ? { reason: result.reason ?? user.note } : {}),
       },
       deps,
     );

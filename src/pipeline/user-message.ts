@@ -32,6 +32,14 @@ export const importUserSchema = z.object({
   passwordHashType: z.enum(passwordHashTypes).optional(),
   /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
   source: z.string().min(1),
+  /**
+   * Something the operator must know about this user, reported as the outcome's reason: e.g.
+   * `password_reset_required:unsupported_hash` when the export's hash cannot be imported.
+   */
+  note: z
+    .string()
+    .regex(/^[a-z0-9_:.-]{1,100}$/)
+    .optional(),
 });
 export type ImportUser = z.infer<typeof importUserSchema>;
 

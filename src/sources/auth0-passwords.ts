@@ -1,0 +1,76 @@
+import { externalIdFor } from '../pipeline/external-id.ts';
+import type { PasswordHashType } from '../pipeline/user-message.ts';
+import { isPlausibleEmail, nonEmptyString, type ParsedRecord } from './parsed-record.ts';
+
+/** A bcrypt modular-crypt string as WorkOS accepts it: `$2a$`, `$2b$` or `$2y$`, cost, 53 chars. */
+const bcryptHash = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/** Whether a line of an Auth0 export is a record of the password-hash export (from Auth0 support). */
+export function isAuth0PasswordRecord(record: Record<string, unknown>): boolean {
+  return record.user_id === undefined && typeof record._id === 'object' && record._id !== null;
+}
+
+/**
+ * One record of Auth0's password-hash export. It names the user by database id, not by
+ * `user_id`: the user's Auth0 id is `auth0|` + `alt_id` when present (custom-database users,
+ * users created with a custom id), else `auth0|` + `_id.$oid`. That is the key it joins on with
+ * the bulk user export, whose `user_id` is the same string.
+ *
+ * Email and verification come from the root fields, or from `identifiers[]` where newer exports
+ * put them. A bcrypt hash is imported exactly as exported; any other hash is not sent: the user is
+ * imported without a password and reported as needing a password reset.
+ */
+export function parseAuth0PasswordRecord(record: Record<string, unknown>): ParsedRecord {
+  const databaseId = nonEmptyString(record.alt_id) ?? objectIdOf(record._id);
+  if (databaseId === undefined) return { kind: 'rejected', reason: 'missing_user_id' };
+  const sourceId = `auth0|${databaseId}`;
+
+  const identifier = emailIdentifierOf(record.identifiers);
+  const email = nonEmptyString(record.email) ?? identifier?.value;
+  if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
+  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
+  const emailVerified =
+    typeof record.email_verified === 'boolean'
+      ? record.email_verified
+      : identifier?.verified === true;
+
+  const hash = typeof record.passwordHash === 'string' ? record.passwordHash : undefined;
+  const password: { passwordHash?: string; passwordHashType?: PasswordHashType; note?: string } =
+    hash !== undefined && bcryptHash.test(hash)
+      ? { passwordHash: hash, passwordHashType: 'bcrypt' }
+      : {
+          note:
+            hash === undefined
+              ? 'password_reset_required:no_password_hash'
+              : 'password_reset_required:unsupported_hash',
+        };
+
+  return {
+    kind: 'user',
+    user: {
+      sourceId,
+      externalId: externalIdFor(sourceId),
+      email,
+      emailVerified,
+      source: 'auth0',
+      ...password,
+    },
+  };
+}
+
+function objectIdOf(id: unknown): string | undefined {
+  if (typeof id !== 'object' || id === null || !('$oid' in id)) return undefined;
+  return nonEmptyString(id.$oid);
+}
+
+function emailIdentifierOf(identifiers: unknown): { value: string; verified: boolean } | undefined {
+  if (!Array.isArray(identifiers)) return undefined;
+  for (const identifier of identifiers) {
+    if (typeof identifier !== 'object' || identifier === null) continue;
+    const { type, value, verified } = identifier as Record<string, unknown>;
+    const email = nonEmptyString(value);
+    if (type === 'email' && email !== undefined)
+      return { value: email, verified: verified === true };
+  }
+  return undefined;
+}
