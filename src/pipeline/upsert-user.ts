@@ -49,7 +49,7 @@ export async function upsertUser(
       externalId: user.externalId,
       passwordHash: user.passwordHash,
       passwordHashType: user.passwordHashType,
-      metadata: { [importMetadataKeys.source]: user.source, [importMetadataKeys.digest]: digest },
+      metadata: importMetadataOf(user, digest),
     });
     return { status: 'created', workosUserId: created.id };
   } catch (error) {
@@ -92,10 +92,8 @@ async function reconcile(
   if (Object.keys(changes).length === 0) {
     return { status: 'unchanged', workosUserId: existing.id, ...(reason ? { reason } : {}) };
   }
-  changes.metadata = {
-    [importMetadataKeys.source]: user.source,
-    [importMetadataKeys.digest]: digest,
-  };
+  // Metadata updates are partial in WorkOS: keys set since the import are kept.
+  changes.metadata = importMetadataOf(user, digest);
   try {
     const updated = await directory.updateUser(existing.id, changes);
     return { status: 'updated', workosUserId: updated.id, ...(reason ? { reason } : {}) };
@@ -132,6 +130,9 @@ function changesToApply(
     changes.lastName = user.lastName;
   }
   if (user.emailVerified && !existing.emailVerified) changes.emailVerified = true;
+  for (const [key, value] of Object.entries(user.metadata ?? {})) {
+    if (existing.metadata[key] !== value) changes.metadata = { ...changes.metadata, [key]: value };
+  }
   if (user.passwordHash !== undefined && user.passwordHashType !== undefined) {
     if (existing.lastSignInAt === null) {
       changes.passwordHash = user.passwordHash;
@@ -141,6 +142,15 @@ function changesToApply(
     }
   }
   return reason === undefined ? { changes } : { changes, reason };
+}
+
+/** What the tool writes in a user's metadata: the source's details and its own two keys. */
+function importMetadataOf(user: ImportUser, digest: string): Record<string, string> {
+  return {
+    ...user.metadata,
+    [importMetadataKeys.source]: user.source,
+    [importMetadataKeys.digest]: digest,
+  };
 }
 
 /**
@@ -157,6 +167,7 @@ export function importDigestOf(user: ImportUser): string {
     user.lastName ?? null,
     user.passwordHash ?? null,
     user.passwordHashType ?? null,
+    Object.entries(user.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b)),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }

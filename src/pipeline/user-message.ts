@@ -33,12 +33,18 @@ export const importUserSchema = z.object({
   /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
   source: z.string().min(1),
   /**
-   * Something the operator must know about this user, reported as the outcome's reason: e.g.
+   * Source details kept on the WorkOS user (provider, original id, source metadata), already
+   * fitted to WorkOS's limits by `fitMetadata`.
+   */
+  metadata: z.record(z.string(), z.string()).optional(),
+  /**
+   * What the operator must know about this user, reported as the outcome's reason: e.g.
    * `password_reset_required:unsupported_hash` when the export's hash cannot be imported.
+   * Several notes are joined with `;`. Codes and counts only: never a value from the export.
    */
   note: z
     .string()
-    .regex(/^[a-z0-9_:.-]{1,100}$/)
+    .regex(/^[a-z0-9_:.;-]{1,200}$/)
     .optional(),
 });
 export type ImportUser = z.infer<typeof importUserSchema>;

@@ -74,3 +74,14 @@ function emailIdentifierOf(identifiers: unknown): { value: string; verified: boo
   }
   return undefined;
 }
+
+/** The database connection the hash came from, under the same fixed key the user export uses. */
+function connectionMetadataOf(record: Record<string, unknown>): {
+  metadata?: Record<string, string>;
+} {
+  const connection = nonEmptyString(record.connection);
+  if (connection === undefined || connection.length > 600 || !/^[\x20-\x7e]*$/.test(connection)) {
+    return {};
+  }
+  return { metadata: { auth0_connection: connection, auth0_provider: 'auth0' } };
+}

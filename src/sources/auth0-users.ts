@@ -1,4 +1,9 @@
-import { externalIdFor } from '../pipeline/external-id.ts';
+import { externalIdFor, maxExternalIdLength } from '../pipeline/external-id.ts';
+import {
+  fitMetadata,
+  importMetadataPairs,
+  workosMetadataLimits,
+} from '../pipeline/user-metadata.ts';
 import { isAuth0PasswordRecord, parseAuth0PasswordRecord } from './auth0-passwords.ts';
 import {
   isPlausibleEmail,
@@ -47,6 +52,7 @@ function auth0UserFromRecord(record: Record<string, unknown>): ParsedRecord {
   if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
 
   const { firstName, lastName } = namesOf(record);
+  const { metadata, droppedKeys } = auth0MetadataOf(record, sourceId);
   return {
     kind: 'user',
     user: {
@@ -57,6 +63,8 @@ function auth0UserFromRecord(record: Record<string, unknown>): ParsedRecord {
       ...(firstName === undefined ? {} : { firstName }),
       ...(lastName === undefined ? {} : { lastName }),
       source: 'auth0',
+      metadata,
+      ...(droppedKeys > 0 ? { note: `metadata_not_imported:${droppedKeys}` } : {}),
     },
   };
 }
@@ -80,4 +88,58 @@ function namesOf(record: Record<string, unknown>): { firstName?: string; lastNam
   if (name === undefined || name.includes('@') || words.length !== 2) return {};
   const [firstName, lastName] = words as [string, string];
   return { firstName, lastName };
+}
+
+/**
+ * Keys of the Auth0 facts every user may carry. They are fixed, so the users file and the
+ * password-hash export together never write more keys than WorkOS allows.
+ */
+export const auth0MetadataKeys = {
+  provider: 'auth0_provider',
+  connection: 'auth0_connection',
+  /** The original user id, when it was too long to be the external id. */
+  sourceId: 'source_id',
+} as const;
+
+/** Pairs left for the customer's own Auth0 metadata: 10 − 2 the tool writes − 3 fixed keys. */
+const customerMetadataRoom =
+  workosMetadataLimits.maxPairs - importMetadataPairs - Object.keys(auth0MetadataKeys).length;
+
+/**
+ * The provider and connection (so social and enterprise users can be told apart after the
+ * move), the original id when it did not fit as external id, then `app_metadata` and
+ * `user_metadata` entries (as `app.<key>` and `user.<key>`) while they fit WorkOS's limits.
+ */
+function auth0MetadataOf(
+  record: Record<string, unknown>,
+  sourceId: string,
+): { metadata: Record<string, string>; droppedKeys: number } {
+  const identity = Array.isArray(record.identities) ? record.identities[0] : undefined;
+  const identityFields =
+    typeof identity === 'object' && identity !== null ? (identity as Record<string, unknown>) : {};
+  const provider = nonEmptyString(identityFields.provider) ?? sourceId.split('|')[0];
+  const fixed = fitMetadata(
+    [
+      [auth0MetadataKeys.provider, provider],
+      [auth0MetadataKeys.connection, nonEmptyString(identityFields.connection)],
+      [auth0MetadataKeys.sourceId, sourceId.length > maxExternalIdLength ? sourceId : undefined],
+    ],
+    Object.keys(auth0MetadataKeys).length,
+  );
+  const customer = fitMetadata(
+    [
+      ...prefixedEntries('app', record.app_metadata),
+      ...prefixedEntries('user', record.user_metadata),
+    ],
+    customerMetadataRoom,
+  );
+  return {
+    metadata: { ...fixed.metadata, ...customer.metadata },
+    droppedKeys: fixed.dropped.length + customer.dropped.length,
+  };
+}
+
+function prefixedEntries(prefix: string, value: unknown): [string, unknown][] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).map(([key, entry]) => [`${prefix}.${key}`, entry]);
 }

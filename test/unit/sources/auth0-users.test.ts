@@ -39,6 +39,10 @@ describe('Function: parseAuth0UserLine()', () => {
         firstName: 'Grace',
         lastName: 'Hopper',
         source: 'auth0',
+        metadata: {
+          auth0_provider: 'auth0',
+          auth0_connection: 'Username-Password-Authentication',
+        },
       },
     });
   });

@@ -1,0 +1,53 @@
+/**
+ * WorkOS user metadata limits (AuthKit metadata docs): at most 10 pairs per user, keys of at most
+ * 40 ASCII characters, values strings of at most 600 ASCII characters.
+ */
+export const workosMetadataLimits = {
+  maxPairs: 10,
+  maxKeyLength: 40,
+  maxValueLength: 600,
+} as const;
+
+/** Pairs this tool always writes (`import_source`, `import_digest`); sources get the rest. */
+export const importMetadataPairs = 2;
+
+const printableAscii = /^[\x20-\x7e]*$/;
+
+export interface FittedMetadata {
+  metadata: Record<string, string>;
+  /** Candidate keys left out (too many, too long, not ASCII), for the operator's report. */
+  dropped: string[];
+}
+
+/**
+ * Keeps at most `room` candidate pairs that fit WorkOS's limits, in the order given (most
+ * important first). Values that are not strings are written as JSON when that fits. What does not
+ * fit is counted in `dropped`, never sent and never a failure.
+ */
+export function fitMetadata(candidates: Iterable<[string, unknown]>, room: number): FittedMetadata {
+  const metadata: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [key, raw] of candidates) {
+    if (raw === undefined || raw === null) continue;
+    const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    const fits =
+      Object.keys(metadata).length < room &&
+      key.length > 0 &&
+      key.length <= workosMetadataLimits.maxKeyLength &&
+      printableAscii.test(key) &&
+      typeof value === 'string' &&
+      value.length <= workosMetadataLimits.maxValueLength &&
+      printableAscii.test(value) &&
+      !Object.hasOwn(metadata, key);
+    // defineProperty, not assignment: a key named `__proto__` must stay a plain key.
+    if (fits)
+      Object.defineProperty(metadata, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else dropped.push(printableAscii.test(key) ? key.slice(0, 40) : 'non_ascii_key');
+  }
+  return { metadata, dropped };
+}
