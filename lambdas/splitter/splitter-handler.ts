@@ -115,7 +115,7 @@ export async function splitExportObject(
         jobId,
         sourceFile: object.key,
         lines: readExportLines(body),
-        parseLine: exportFormats[config.DEFAULT_SOURCE_FORMAT],
+        parseLine: exportFormats[config.DEFAULT_SOURCE_FORMAT](),
         start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
         shouldYield: () => context.getRemainingTimeInMillis() < yieldBeforeDeadlineMs,
         ...(checkpointEvery ? { checkpointEvery } : {}),

@@ -15,6 +15,7 @@ export interface LocalCommandOptions {
   concurrency: number;
   maxReceives: number;
   format: 'auth0';
+  importBlocked: boolean;
 }
 
 /** `migrate local`: returns the process exit code (non-zero when any user failed). */
@@ -39,6 +40,7 @@ export async function runLocalCommand(
     const result = await runLocalMigration({
       files,
       format: options.format,
+      formatOptions: { importBlockedUsers: options.importBlocked },
       directory: new WorkOsUserDirectory(createWorkOsClient({ apiKey, apiUrl, timeoutMs: 10_000 })),
       writesPerSecond: options.rate,
       maxConcurrency: options.concurrency,

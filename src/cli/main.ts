@@ -1,7 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { runDlqCommand } from './dlq-command.ts';
 import { runEmulatorCommand } from './emulator-command.ts';
 import { runLocalCommand } from './local-command.ts';
 import { runRedriveCommand } from './redrive-command.ts';
+import { runReportCommand } from './report-command.ts';
+import { runStatusCommand } from './status-command.ts';
+import { runUploadCommand } from './upload-command.ts';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -51,6 +55,11 @@ program
       .default(5),
   )
   .addOption(new Option('--format <format>', 'export format').choices(['auth0']).default('auth0'))
+  .option(
+    '--import-blocked',
+    'import users the export marks blocked (they could sign in again)',
+    false,
+  )
   .action(async (files: string[], options) => {
     process.exitCode = await runLocalCommand(files, options);
   });
@@ -102,6 +111,119 @@ program
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options) => {
     process.exitCode = await runRedriveCommand(options);
+  });
+
+program
+  .command('upload')
+  .summary("Upload exports to an environment's bucket (starts the imports); prints their job ids")
+  .description(
+    "Upload exports to a deployed environment's bucket, under its export prefix, where each " +
+      'upload starts one import job; prints the job id of each file (for `status` and `report`). ' +
+      'Large files go up as multipart uploads streamed from disk, with a progress bar on a ' +
+      'terminal. The bucket comes from the stack WorkosUserImport-<env>; region and credentials ' +
+      'from the standard AWS environment (AWS_PROFILE, AWS_REGION, ...). Exit code 0 when every ' +
+      'file is uploaded, 1 when an upload failed or was interrupted (the files before it are ' +
+      'uploaded), 2 on usage or configuration errors (nothing uploaded).',
+  )
+  .argument(
+    '<files...>',
+    'export files (Auth0 NDJSON, gzip-compressed or plain), kept by file name',
+  )
+  .requiredOption('--env <env>', 'environment to import into, e.g. dev or prod')
+  .option(
+    '--json',
+    'print one JSON object: {"uploads":[{"file","bucket","key","versionId","eTag","sizeBytes","jobId"}]}',
+    false,
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (files: string[], options) => {
+    process.exitCode = await runUploadCommand(files, options);
+  });
+
+program
+  .command('status')
+  .summary("Progress of an environment's import jobs: counters, queues, rate, ETA (--json)")
+  .description(
+    "Show a deployed environment's import jobs from the migration ledger: without a job id, the " +
+      'latest jobs; with one, its counters (read, enqueued, created, updated, unchanged, rejected, ' +
+      'failed, in flight = enqueued - created - updated - unchanged - failed), the user and ' +
+      'dead-letter queue depths, any halt reason, the current rate (the counters read twice, ' +
+      '--interval seconds apart) and the ETA (in flight / rate). --json prints one JSON object ' +
+      '(with --watch, one per reading); its fields are listed in docs/runbook.md. Exit code 0 ' +
+      'when shown, 1 when the job is not in the ledger, 2 on usage or configuration errors.',
+  )
+  .argument('[job]', 'job id, as printed by upload (job_...)')
+  .requiredOption('--env <env>', 'environment whose ledger to read, e.g. dev or prod')
+  .option('--json', 'print JSON for scripts instead of text', false)
+  .addOption(
+    new Option(
+      '--interval <seconds>',
+      'seconds between the two readings the rate is measured from, and between --watch ' +
+        'readings; 0 skips the measurement (the ETA then uses the average rate since the start)',
+    )
+      .argParser((value) => {
+        const seconds = Number(value);
+        if (!Number.isFinite(seconds) || seconds < 0 || seconds > 300) {
+          throw new InvalidArgumentError('must be a number of seconds from 0 to 300');
+        }
+        return seconds;
+      })
+      .default(5),
+  )
+  .option('--watch', 'keep reading the job until it is completed (Ctrl-C stops)', false)
+  .addOption(
+    new Option('--limit <jobs>', 'jobs listed without a job id, newest first')
+      .argParser(positiveInteger)
+      .default(10),
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (job: string | undefined, options) => {
+    process.exitCode = await runStatusCommand(job, options);
+  });
+
+program
+  .command('report')
+  .summary("Write a job's per-record outcome CSV (source id to WorkOS user id)")
+  .description(
+    "Write a job's per-record outcomes from a deployed environment's migration ledger to a CSV " +
+      "file, in line order, with the columns of local mode's --report: " +
+      'source_file,line,source_id,status,workos_user_id,reason. Keep it to map your user ids to ' +
+      'WorkOS user ids. Exit code 0 when written, 1 when the job is not in the ledger or the file ' +
+      'exists (without --force), 2 on usage or configuration errors.',
+  )
+  .argument('<job>', 'job id, as printed by upload or status (job_...)')
+  .requiredOption('--env <env>', 'environment whose ledger to read, e.g. dev or prod')
+  .requiredOption('--out <file>', 'CSV file to write')
+  .option('--force', 'overwrite the file if it exists', false)
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (job: string, options) => {
+    process.exitCode = await runReportCommand(job, options);
+  });
+
+program
+  .command('dlq')
+  .summary('Dead-lettered users by reason, with counts and example source ids')
+  .description(
+    "List a deployed environment's dead-lettered users by failure reason (the FailureReason " +
+      'attribute; max_receives_exceeded for those SQS moved after maxReceiveCount), with counts and ' +
+      'example source ids, and the redrive command for each reason. Removes nothing: each message ' +
+      'is hidden while it is read, then made visible again. Never prints emails, names or hashes. ' +
+      'Exit code 0 when listed, 1 when interrupted, 2 on usage or configuration errors.',
+  )
+  .requiredOption('--env <env>', 'environment whose dead-letter queue to read, e.g. dev or prod')
+  .addOption(
+    new Option('--examples <count>', 'example source ids per reason')
+      .argParser(positiveInteger)
+      .default(3),
+  )
+  .option(
+    '--json',
+    'print one JSON object: {"total","partial","reasons":[{"reason","messages","exampleSourceIds"}]}',
+    false,
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (options) => {
+    process.exitCode = await runDlqCommand(options);
   });
 
 await program.parseAsync();

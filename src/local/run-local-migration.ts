@@ -14,6 +14,7 @@ import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
 import { type ExportFormat, exportFormats } from '../sources/export-formats.ts';
 import { readExportLines } from '../sources/export-lines.ts';
+import type { ExportFormatOptions } from '../sources/parsed-record.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
 import {
   InProcessQueue,
@@ -25,6 +26,7 @@ import { runLocalEventSource } from './local-event-source.ts';
 export interface LocalMigrationOptions {
   files: string[];
   format?: ExportFormat;
+  formatOptions?: ExportFormatOptions;
   directory: UserDirectory;
   /** Writes per second to WorkOS, for the whole run. */
   writesPerSecond: number;
@@ -136,7 +138,7 @@ async function splitLocalFile(
       jobId,
       sourceFile: file,
       lines: readExportLines(createReadStream(path)),
-      parseLine: exportFormats[options.format ?? 'auth0'],
+      parseLine: exportFormats[options.format ?? 'auth0'](options.formatOptions),
     },
     { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },
   );

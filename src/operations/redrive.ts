@@ -395,6 +395,11 @@ export interface CountDeadLettersOptions {
   deadLetterQueueUrl: string;
   signal?: AbortSignal;
   receiveWaitSeconds?: number;
+  /**
+   * Sees each message as it is counted, e.g. to pick example source ids. The body holds
+   * personal data and password hashes: never print or log it.
+   */
+  onDeadLetter?: (deadLetter: { reason: string; body: string | undefined }) => void;
 }
 
 export interface DeadLetterCounts {
@@ -413,9 +418,10 @@ export async function countDeadLetters(
 ): Promise<DeadLetterCounts> {
   const counts: DeadLetterCounts = { total: 0, byReason: {}, partial: false };
   await scanDeadLetters(options, async (batch) => {
-    for (const { reason } of batch) {
+    for (const { reason, message } of batch) {
       counts.total += 1;
       counts.byReason[reason] = (counts.byReason[reason] ?? 0) + 1;
+      options.onDeadLetter?.({ reason, body: message.Body });
     }
     return batch;
   });

@@ -110,3 +110,60 @@ function outputsByKey(outputs: Output[]): Record<string, string> {
   }
   return byKey;
 }
+
+/**
+ * The further outputs the operator commands (`upload`, `status`, `report`, `dlq`) read besides
+ * the queues: the ledger table, and the functions the runbook names.
+ */
+const operatorOutputsSchema = stackOutputsSchema.extend({
+  LedgerTableName: z.string().min(1),
+  ConsumerFunctionName: z.string().min(1),
+  SplitterFunctionName: z.string().min(1),
+});
+
+/** One environment's deployed resources, with the ledger and the functions. */
+export interface OperatorOutputs extends PipelineOutputs {
+  ledgerTableName: string;
+  consumerFunctionName: string;
+  splitterFunctionName: string;
+}
+
+/**
+ * {@link readStackOutputs} plus the ledger table and the function names, from one
+ * DescribeStacks call. Throws the same actionable `ConfigError`s, naming any output that a stack
+ * deployed by an older version of the app lacks.
+ */
+export async function readOperatorOutputs(
+  cloudformation: CloudFormationClient,
+  environment: string,
+): Promise<OperatorOutputs> {
+  const stackName = stackNameFor(environment);
+  const stack = await describeStack(cloudformation, stackName, environment);
+  const parsed = operatorOutputsSchema.safeParse(outputsByKey(stack.Outputs ?? []));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '?');
+      return issue.code === 'invalid_type' ? `${key} (missing)` : `${key} (${issue.message})`;
+    });
+    throw new ConfigError(
+      `Stack ${stackName} (status ${stack.StackStatus ?? 'unknown'}) lacks usable outputs: ` +
+        `${problems.join(', ')}. Deploy the current version with ` +
+        `\`npm run cdk -- deploy -c env=${environment}\`.`,
+    );
+  }
+  const outputs = parsed.data;
+  return {
+    stackName,
+    exportBucketName: outputs.ExportBucketName,
+    exportPrefix: outputs.ExportPrefix,
+    userQueueUrl: outputs.UserQueueUrl,
+    userQueueArn: outputs.UserQueueArn,
+    deadLetterQueueUrl: outputs.DeadLetterQueueUrl,
+    deadLetterQueueArn: outputs.DeadLetterQueueArn,
+    workosApiKeySecretArn: outputs.WorkosApiKeySecretArn,
+    splitterFailureQueueUrl: outputs.SplitterFailureQueueUrl,
+    ledgerTableName: outputs.LedgerTableName,
+    consumerFunctionName: outputs.ConsumerFunctionName,
+    splitterFunctionName: outputs.SplitterFunctionName,
+  };
+}

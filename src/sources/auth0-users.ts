@@ -6,6 +6,7 @@ import {
 } from '../pipeline/user-metadata.ts';
 import { isAuth0PasswordRecord, parseAuth0PasswordRecord } from './auth0-passwords.ts';
 import {
+  type ExportFormatOptions,
   isPlausibleEmail,
   type LineParser,
   nonEmptyString,
@@ -23,29 +24,40 @@ import {
  * is unambiguously two words), and `user_id` → external id.
  *
  * Rejected, with a reason: lines that are not JSON objects, users without a `user_id` or a usable
- * email, and blocked users (importing them would let them sign in again).
+ * email, and blocked users (importing them would let them sign in again), unless the job opts in
+ * with `importBlockedUsers`: they are then imported and reported as `blocked_in_source`.
  */
-export const parseAuth0UserLine: LineParser = (text) => {
-  if (text.trim() === '') return undefined;
-  let record: unknown;
-  try {
-    record = JSON.parse(text);
-  } catch {
-    return { kind: 'rejected', reason: 'invalid_json' };
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    return { kind: 'rejected', reason: 'not_an_object' };
-  }
-  const fields = record as Record<string, unknown>;
-  return isAuth0PasswordRecord(fields)
-    ? parseAuth0PasswordRecord(fields)
-    : auth0UserFromRecord(fields);
-};
+export function createAuth0LineParser(options: ExportFormatOptions = {}): LineParser {
+  return (text) => {
+    if (text.trim() === '') return undefined;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      return { kind: 'rejected', reason: 'invalid_json' };
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      return { kind: 'rejected', reason: 'not_an_object' };
+    }
+    const fields = record as Record<string, unknown>;
+    return isAuth0PasswordRecord(fields)
+      ? parseAuth0PasswordRecord(fields)
+      : auth0UserFromRecord(fields, options);
+  };
+}
 
-function auth0UserFromRecord(record: Record<string, unknown>): ParsedRecord {
+/** The Auth0 parser with the default options: blocked users are rejected. */
+export const parseAuth0UserLine: LineParser = createAuth0LineParser();
+
+function auth0UserFromRecord(
+  record: Record<string, unknown>,
+  options: ExportFormatOptions,
+): ParsedRecord {
   const sourceId = nonEmptyString(record.user_id);
   if (sourceId === undefined) return { kind: 'rejected', reason: 'missing_user_id' };
-  if (record.blocked === true) return { kind: 'rejected', reason: 'blocked', sourceId };
+  const blocked = record.blocked === true;
+  if (blocked && !options.importBlockedUsers)
+    return { kind: 'rejected', reason: 'blocked', sourceId };
 
   const email = nonEmptyString(record.email);
   if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
@@ -64,7 +76,10 @@ function auth0UserFromRecord(record: Record<string, unknown>): ParsedRecord {
       ...(lastName === undefined ? {} : { lastName }),
       source: 'auth0',
       metadata,
-      ...(droppedKeys > 0 ? { note: `metadata_not_imported:${droppedKeys}` } : {}),
+      ...noteOf([
+        blocked ? 'blocked_in_source' : undefined,
+        droppedKeys > 0 ? `metadata_not_imported:${droppedKeys}` : undefined,
+      ]),
     },
   };
 }
@@ -142,4 +157,10 @@ function auth0MetadataOf(
 function prefixedEntries(prefix: string, value: unknown): [string, unknown][] {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
   return Object.entries(value).map(([key, entry]) => [`${prefix}.${key}`, entry]);
+}
+
+/** Joins the notes that apply into one reason code, or nothing. */
+function noteOf(notes: (string | undefined)[]): { note?: string } {
+  const present = notes.filter((note) => note !== undefined);
+  return present.length === 0 ? {} : { note: present.join(';') };
 }

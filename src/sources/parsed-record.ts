@@ -5,6 +5,12 @@ export type ParsedRecord =
   | { kind: 'user'; user: ImportUser }
   | { kind: 'rejected'; reason: string; sourceId?: string };
 
+/** Per-job choices a source honours. */
+export interface ExportFormatOptions {
+  /** Import users the source has blocked (they could then sign in); rejected by default. */
+  importBlockedUsers?: boolean;
+}
+
 /** Turns one line of an export into a record, or `undefined` for a line that holds none. */
 export type LineParser = (text: string) => ParsedRecord | undefined;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitMetadata, workosMetadataLimits } from '../../../src/pipeline/user-metadata.ts';
-import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
+import { createAuth0LineParser, parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
 
 function userOf(record: Record<string, unknown>) {
   const parsed = parseAuth0UserLine(
@@ -93,5 +93,29 @@ describe('Function: fitMetadata()', () => {
         2,
       ),
     ).toEqual({ metadata: { a: '1', b: '2' }, dropped: ['c'] });
+  });
+});
+
+describe('Blocked Auth0 users', () => {
+  const blocked = JSON.stringify({
+    user_id: 'auth0|9',
+    email: 'b@example.com',
+    blocked: true,
+    app_metadata: { x: 'é' },
+  });
+
+  it('are rejected as blocked by default, so they cannot sign in to WorkOS', () => {
+    expect(createAuth0LineParser()(blocked)).toEqual({
+      kind: 'rejected',
+      reason: 'blocked',
+      sourceId: 'auth0|9',
+    });
+  });
+
+  it('are imported when the job opts in, and reported as blocked in the source', () => {
+    expect(createAuth0LineParser({ importBlockedUsers: true })(blocked)).toMatchObject({
+      kind: 'user',
+      user: { sourceId: 'auth0|9', note: 'blocked_in_source;metadata_not_imported:1' },
+    });
   });
 });

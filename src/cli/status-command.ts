@@ -1,0 +1,296 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import cliProgress from 'cli-progress';
+import { DynamoDbMigrationLedger } from '../ledger/dynamodb-ledger.ts';
+import {
+  isFinished,
+  type JobStatus,
+  type JobSummary,
+  jobStatusReader,
+  readQueueDepths,
+  summarizeJob,
+} from '../operations/job-status.ts';
+import {
+  describeAwsError,
+  formatCount,
+  formatDuration,
+  interruptOnCtrlC,
+} from '../operations/operator-console.ts';
+import { type OperatorOutputs, readOperatorOutputs } from '../operations/stack-outputs.ts';
+
+// Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
+// AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
+const defaultClients = {
+  dynamodb: new DynamoDBClient({}),
+  sqs: new SQSClient({}),
+  cloudformation: new CloudFormationClient({}),
+};
+
+export interface StatusCommandOptions {
+  env: string;
+  json: boolean;
+  /** Seconds between the two readings the rate is measured from (and between --watch refreshes). */
+  interval: number;
+  watch: boolean;
+  /** Jobs listed without a job id. */
+  limit: number;
+}
+
+export interface StatusCommandDependencies {
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  cloudformation: CloudFormationClient;
+  /** Ends a --watch (or the rate measurement); without one, Ctrl-C does. */
+  signal?: AbortSignal;
+  /** Results (stdout) and notices (stderr). */
+  out?: (text: string) => void;
+  err?: (text: string) => void;
+  /** Progress bars and a --watch redrawn in place. @default stdout is a TTY */
+  tty?: boolean;
+  now?: () => number;
+}
+
+/**
+ * The commands only read the ledger; the retention applies to the items a ledger writes, which
+ * they never do.
+ */
+const readOnlyRetentionDays = 1;
+
+/**
+ * `migrate status`: the latest jobs, or one job's progress. Returns the exit code: 0 shown,
+ * 1 the job is not in the ledger (or AWS failed), 2 usage or configuration errors.
+ */
+export async function runStatusCommand(
+  jobId: string | undefined,
+  options: StatusCommandOptions,
+  dependencies: StatusCommandDependencies = defaultClients,
+): Promise<number> {
+  const { dynamodb, sqs, cloudformation } = dependencies;
+  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
+  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const tty = dependencies.tty ?? process.stdout.isTTY === true;
+
+  let outputs: OperatorOutputs;
+  try {
+    outputs = await readOperatorOutputs(cloudformation, options.env);
+  } catch (error) {
+    err(`Error: ${describeAwsError(error)}\n`);
+    return 2;
+  }
+  const ledger = new DynamoDbMigrationLedger({
+    dynamodb,
+    tableName: outputs.ledgerTableName,
+    retentionDays: readOnlyRetentionDays,
+  });
+
+  const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err, 'Stopping…');
+  const signal = dependencies.signal ?? interrupt?.signal;
+  try {
+    if (jobId === undefined) {
+      const [jobs, depths] = await Promise.all([
+        ledger.listJobs(options.limit),
+        readQueueDepths(sqs, outputs),
+      ]);
+      const summaries = jobs.map(summarizeJob);
+      if (options.json) {
+        out(`${JSON.stringify({ jobs: summaries, ...depths })}\n`);
+      } else {
+        out(`${formatJobList(summaries, depths, options.env)}\n`);
+      }
+      return 0;
+    }
+
+    const reader = jobStatusReader({
+      ledger,
+      sqs,
+      userQueueUrl: outputs.userQueueUrl,
+      deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+      jobId,
+      ...(dependencies.now ? { now: dependencies.now } : {}),
+    });
+    let status = await reader.read();
+    if (status === undefined) {
+      err(
+        `Error: no job ${jobId} in the ledger of ${outputs.stackName}. ` +
+          `List the jobs with \`npm run migrate -- status --env ${options.env}\` ` +
+          '(a job is forgotten ledgerRetentionDays after its last update).\n',
+      );
+      return 1;
+    }
+    const intervalMs = options.interval * 1000;
+    const settled = (current: JobStatus) => isFinished(current.state) || current.state === 'halted';
+
+    if (!options.watch) {
+      if (intervalMs > 0 && !settled(status)) {
+        err(`Measuring the rate over ${options.interval} s (--interval 0 skips this)…\n`);
+        if (await pause(intervalMs, signal)) status = (await reader.read()) ?? status;
+      }
+      out(`${options.json ? JSON.stringify(status) : formatJobStatus(status, { tty })}\n`);
+      return 0;
+    }
+
+    // --watch: a reading every interval until the job is finished or Ctrl-C.
+    let drawnLines = 0;
+    for (;;) {
+      if (options.json) {
+        out(`${JSON.stringify(status)}\n`);
+      } else {
+        const text = `${formatJobStatus(status, { tty })}\n`;
+        // On a terminal, redraw in place; in a log, one block per reading.
+        out(tty && drawnLines > 0 ? `\u001b[${drawnLines}A\u001b[0J${text}` : text);
+        drawnLines = text.split('\n').length - 1;
+      }
+      if (isFinished(status.state)) return 0;
+      if (!(await pause(Math.max(intervalMs, 1000), signal))) return 0;
+      status = (await reader.read()) ?? status;
+    }
+  } catch (error) {
+    err(`Error: ${describeAwsError(error)}\n`);
+    return 1;
+  } finally {
+    interrupt?.dispose();
+  }
+}
+
+/** Waits; false when the signal ended the wait. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return false;
+  try {
+    await sleepFor(ms, undefined, signal ? { signal } : {});
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'AbortError') return false;
+    throw error;
+  }
+}
+
+const barWidth = 30;
+const barOptions = {
+  barsize: barWidth,
+  barCompleteString: '█'.repeat(barWidth),
+  barIncompleteString: '░'.repeat(barWidth),
+  barGlue: '',
+};
+
+/** A static bar in cli-progress's style: the status is a snapshot, not a running task. */
+function progressBar(done: number, total: number, label: string): string {
+  const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
+  return `  [${cliProgress.Format.BarFormat(fraction, barOptions)}] ${Math.floor(fraction * 100)}% ${label}`;
+}
+
+const haltAdvice: Record<string, string> = {
+  workos_unauthorized:
+    'WorkOS refused the API key. Put a valid key in the secret, then re-enable the consumer ' +
+    "(docs/runbook.md, 'Invalid API key').",
+};
+
+/** One job, as a block of labelled lines (progress bars on a terminal). */
+export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): string {
+  const rows: [string, string][] = [
+    ['state', status.state.replaceAll('_', ' ')],
+    ['read', formatCount(status.read)],
+    ['enqueued', formatCount(status.enqueued)],
+    ['created', formatCount(status.created)],
+    ['updated', formatCount(status.updated)],
+    ['unchanged', formatCount(status.unchanged)],
+    ['rejected', formatCount(status.rejected)],
+    ['failed', formatCount(status.failed)],
+    ['in flight', formatCount(status.inFlight)],
+  ];
+  const width = Math.max(...rows.slice(1).map(([, value]) => value.length));
+  const lines = [
+    `Job ${status.jobId} (${status.sourceFile}), started ${status.createdAt}`,
+    ...rows.map(([label, value], index) =>
+      // The state is a word; the counters line up on the right.
+      index === 0
+        ? `  ${label.padEnd(10)}${value}`
+        : `  ${label.padEnd(10)}${value.padStart(width)}`,
+    ),
+  ];
+  if (status.haltReason !== null) {
+    lines.push(
+      `  halted    ${status.haltReason}${haltAdvice[status.haltReason] ? `: ${haltAdvice[status.haltReason]}` : ''}`,
+    );
+  }
+  const rates = [
+    ...(status.ratePerSecond === null ? [] : [`${status.ratePerSecond} users/s now`]),
+    ...(status.averageRatePerSecond === null
+      ? []
+      : [`${status.averageRatePerSecond} users/s since the start`]),
+  ];
+  lines.push(
+    `  rate      ${rates.length > 0 ? rates.join('; ') : 'unknown'}`,
+    `  ETA       ${status.etaSeconds === null ? 'unknown' : formatDuration(status.etaSeconds)}` +
+      (status.state === 'splitting' ? ' (for the records read so far; still splitting)' : ''),
+    `  queues    ${formatCount(status.userQueueDepth)} message(s) in the user queue, ` +
+      `${formatCount(status.deadLetterQueueDepth)} in the dead-letter queue (whole environment)`,
+  );
+  if (tty) {
+    const withOutcome =
+      status.created + status.updated + status.unchanged + status.rejected + status.failed;
+    lines.push(progressBar(withOutcome, status.read, 'of the records read have an outcome'));
+    const imported = status.created + status.updated + status.unchanged;
+    lines.push(progressBar(imported, status.read, 'of the records read are in WorkOS'));
+  }
+  return lines.join('\n');
+}
+
+const listColumns = [
+  'JOB',
+  'STATE',
+  'READ',
+  'IMPORTED',
+  'REJECTED',
+  'FAILED',
+  'IN FLIGHT',
+  'STARTED',
+  'FILE',
+] as const;
+/** Columns aligned right: the numbers. */
+const numericColumns = new Set([2, 3, 4, 5, 6]);
+
+/** The latest jobs, newest first, as an aligned table. */
+export function formatJobList(
+  jobs: JobSummary[],
+  depths: { userQueueDepth: number; deadLetterQueueDepth: number },
+  environment: string,
+): string {
+  const queues =
+    `${formatCount(depths.userQueueDepth)} message(s) in the user queue, ` +
+    `${formatCount(depths.deadLetterQueueDepth)} in the dead-letter queue.`;
+  if (jobs.length === 0) return `No jobs in the ledger yet. ${queues}`;
+  const rows = jobs.map((job) => [
+    job.jobId,
+    job.state.replaceAll('_', ' '),
+    formatCount(job.read),
+    formatCount(job.created + job.updated + job.unchanged),
+    formatCount(job.rejected),
+    formatCount(job.failed),
+    formatCount(job.inFlight),
+    job.createdAt.replace(/\.\d{3}Z$/, 'Z'),
+    job.sourceFile,
+  ]);
+  const table = [[...listColumns], ...rows];
+  const widths = listColumns.map((_, column) =>
+    Math.max(...table.map((row) => (row[column] ?? '').length)),
+  );
+  const lines = table.map((row) =>
+    row
+      .map((cell, column) =>
+        column === row.length - 1
+          ? cell
+          : numericColumns.has(column)
+            ? cell.padStart(widths[column] ?? 0)
+            : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  '),
+  );
+  return [
+    ...lines,
+    '',
+    queues,
+    `One job in detail: npm run migrate -- status <job> --env ${environment}`,
+  ].join('\n');
+}
