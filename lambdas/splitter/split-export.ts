@@ -1,5 +1,6 @@
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
+import type { DuplicateEmailPlan } from '../../src/pipeline/duplicate-emails.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import type { UserMessageSink } from '../../src/queue/queue-types.ts';
 import type { ExportLine } from '../../src/sources/export-lines.ts';
@@ -28,6 +29,8 @@ export interface SplitExportInput {
   shouldYield?: () => boolean;
   /** Records between checkpoints: what a cut-off run may have to read again. */
   checkpointEvery?: number;
+  /** Records that share an email with another, which stands for them (see `planDuplicateEmails`). */
+  duplicates?: DuplicateEmailPlan;
 }
 
 export interface SplitExportDependencies {
@@ -40,10 +43,11 @@ export interface SplitExportDependencies {
 
 export interface SplitSummary {
   jobId: string;
-  /** Records read so far in the job: every one is either enqueued or rejected. */
+  /** Records read so far in the job: every one is enqueued, rejected or merged into another. */
   read: number;
   enqueued: number;
-  rejected: number;
+  /** Records settled at split time: rejected, or merged into the record holding their email. */
+  notEnqueued: number;
   /** The last line split; a continuation starts after it. */
   throughLine: number;
   /** False when the run yielded before the end of the export. */
@@ -93,6 +97,14 @@ export async function splitExport(
       };
       await deps.ledger.recordOutcome(outcome);
       deps.onRejected?.(outcome);
+    } else if (input.duplicates?.mergedInto(parsed.user.email, line) !== undefined) {
+      const winnerLine = input.duplicates.mergedInto(parsed.user.email, line);
+      await deps.ledger.recordOutcome({
+        origin,
+        sourceId: parsed.user.sourceId,
+        status: 'unchanged',
+        reason: `merged_into_line:${winnerLine}`,
+      });
     } else {
       await deps.sink.enqueue({ version: 1, origin, user: parsed.user, deferrals: 0 });
       enqueued += 1;
@@ -115,7 +127,7 @@ function summaryOf(
   completed: boolean,
   logger: PipelineLogger,
 ): SplitSummary {
-  const summary = { jobId, ...progress, rejected: progress.read - progress.enqueued, completed };
+  const summary = { jobId, ...progress, notEnqueued: progress.read - progress.enqueued, completed };
   logger.info(completed ? 'Export split' : 'Export split paused for a continuation', {
     ...summary,
   });

@@ -10,6 +10,10 @@ import type { SplitterConfig } from '../../src/config.ts';
 import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
+import {
+  type DuplicateEmailPlan,
+  planDuplicateEmails,
+} from '../../src/pipeline/duplicate-emails.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { formatOutcomeReport } from '../../src/pipeline/outcome-report.ts';
@@ -98,15 +102,17 @@ export async function splitExportObject(
     return { jobId, skipped: claim.reason };
   }
 
-  const response = await s3.send(
-    new GetObjectCommand({
-      Bucket: object.bucket,
-      Key: object.key,
-      ...(object.versionId ? { VersionId: object.versionId } : {}),
-    }),
-  );
-  const body = response.Body as Readable | undefined;
-  if (body === undefined) throw new Error('S3 returned an object without a body');
+  const parseLine = exportFormats[config.DEFAULT_SOURCE_FORMAT]();
+  // A first read plans which records share an email; the second splits. Both read exactly the
+  // version the event names, and every invocation (a continuation too) plans the same way.
+  const planningBody = await openExportObject(s3, object);
+  let duplicates: DuplicateEmailPlan;
+  try {
+    duplicates = await planDuplicateEmails(readExportLines(planningBody), parseLine);
+  } finally {
+    planningBody.destroy();
+  }
+  const body = await openExportObject(s3, object);
 
   const rejections: RecordOutcome[] = [];
   try {
@@ -115,7 +121,8 @@ export async function splitExportObject(
         jobId,
         sourceFile: object.key,
         lines: readExportLines(body),
-        parseLine: exportFormats[config.DEFAULT_SOURCE_FORMAT](),
+        parseLine,
+        duplicates,
         start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
         shouldYield: () => context.getRemainingTimeInMillis() < yieldBeforeDeadlineMs,
         ...(checkpointEvery ? { checkpointEvery } : {}),
@@ -149,6 +156,19 @@ export async function splitExportObject(
     // An unconsumed body holds a socket; make sure it is released on every path.
     body.destroy();
   }
+}
+
+async function openExportObject(s3: S3Client, object: ExportObject): Promise<Readable> {
+  const response = await s3.send(
+    new GetObjectCommand({
+      Bucket: object.bucket,
+      Key: object.key,
+      ...(object.versionId ? { VersionId: object.versionId } : {}),
+    }),
+  );
+  const body = response.Body as Readable | undefined;
+  if (body === undefined) throw new Error('S3 returned an object without a body');
+  return body;
 }
 
 /** The production continuation: an asynchronous invocation of this same function. */

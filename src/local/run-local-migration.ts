@@ -7,6 +7,7 @@ import { WorkOsAuthenticationError } from '../errors.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
+import { planDuplicateEmails } from '../pipeline/duplicate-emails.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
 import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
 import { userMessageSchema } from '../pipeline/user-message.ts';
@@ -133,12 +134,15 @@ async function splitLocalFile(
   const jobId = jobIdFor({ bucket: 'local', key: path, eTag: `${size}-${mtimeMs}` });
   // One process splits each file once; the lease only matters to concurrent splitters on AWS.
   await ledger.claimSplit({ jobId, sourceFile: file }, Number.MAX_SAFE_INTEGER);
+  const parseLine = exportFormats[options.format ?? 'auth0'](options.formatOptions);
+  const duplicates = await planDuplicateEmails(readExportLines(createReadStream(path)), parseLine);
   return splitExport(
     {
       jobId,
       sourceFile: file,
       lines: readExportLines(createReadStream(path)),
-      parseLine: exportFormats[options.format ?? 'auth0'](options.formatOptions),
+      parseLine,
+      duplicates,
     },
     { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },
   );

@@ -49,7 +49,7 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     const consumed = await pipeline.drain();
 
     // Assess: the split
-    expect(summary).toMatchObject({ read: 300, enqueued: 288, rejected: 12, completed: true });
+    expect(summary).toMatchObject({ read: 300, enqueued: 288, notEnqueued: 12, completed: true });
     // Assess: WorkOS holds each valid user once, as exported, and the ledger agrees
     const jobId = summary?.jobId ?? '';
     const { job } = await pipeline.expectLedgerMatchesWorkOs(jobId);

@@ -73,7 +73,7 @@ describe('Function: fitMetadata()', () => {
     ['a non-ASCII value', ['k', 'café']],
     ['a non-ASCII key', ['clé', 'v']],
   ] as const)('drops %s', (_, pair) => {
-    expect(fitMetadata([pair], 5)).toEqual({ metadata: {}, dropped: [expect.any(String)] });
+    expect(fitMetadata([[pair[0], pair[1]]], 5)).toEqual({ metadata: {}, dropped: [expect.any(String)] });
   });
 
   it('keeps a key named __proto__ as a plain key, without touching any prototype', () => {
