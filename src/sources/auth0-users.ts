@@ -78,6 +78,10 @@ function auth0UserFromRecord(
       metadata,
       ...noteOf([
         blocked ? 'blocked_in_source' : undefined,
+        // Auth0 exports no MFA secrets (SMS, OTP, push): enrolled users must enrol again in WorkOS.
+        Array.isArray(record.multifactor) && record.multifactor.length > 0
+          ? 'mfa_reenrolment_required'
+          : undefined,
         droppedKeys > 0 ? `metadata_not_imported:${droppedKeys}` : undefined,
       ]),
     },

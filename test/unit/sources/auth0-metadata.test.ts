@@ -73,7 +73,10 @@ describe('Function: fitMetadata()', () => {
     ['a non-ASCII value', ['k', 'café']],
     ['a non-ASCII key', ['clé', 'v']],
   ] as const)('drops %s', (_, pair) => {
-    expect(fitMetadata([[pair[0], pair[1]]], 5)).toEqual({ metadata: {}, dropped: [expect.any(String)] });
+    expect(fitMetadata([[pair[0], pair[1]]], 5)).toEqual({
+      metadata: {},
+      dropped: [expect.any(String)],
+    });
   });
 
   it('keeps a key named __proto__ as a plain key, without touching any prototype', () => {
@@ -117,5 +120,15 @@ describe('Blocked Auth0 users', () => {
       kind: 'user',
       user: { sourceId: 'auth0|9', note: 'blocked_in_source;metadata_not_imported:1' },
     });
+  });
+});
+
+describe('Auth0 users enrolled in MFA', () => {
+  it.each([
+    [['sms'], 'mfa_reenrolment_required'],
+    [['guardian', 'google-authenticator'], 'mfa_reenrolment_required'],
+    [[], undefined],
+  ])('with multifactor %j are reported as %s', (multifactor, note) => {
+    expect(userOf({ multifactor }).note).toBe(note);
   });
 });
