@@ -19,11 +19,6 @@ export interface RecordOutcome {
   reason?: string;
 }
 
-/** Where outcomes go: the run's report in local mode, the migration ledger on AWS. */
-export interface OutcomeRecorder {
-  record(outcome: RecordOutcome): Promise<void>;
-}
-
 export type OutcomeCounts = Record<RecordStatus, number>;
 
 export function emptyOutcomeCounts(): OutcomeCounts {
