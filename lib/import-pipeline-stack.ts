@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentSettings } from './environment-settings.ts';
 import { EXPORT_PREFIX, ImportPipeline } from './import-pipeline.ts';
+import { PipelineMonitoring } from './pipeline-monitoring.ts';
 
 /** Properties of an {@link ImportPipelineStack}. */
 export interface ImportPipelineStackProps extends StackProps {
@@ -21,6 +22,7 @@ export class ImportPipelineStack extends Stack {
     super(scope, id, props);
     const pipeline = new ImportPipeline(this, 'ImportPipeline', { settings: props.settings });
     this.pipeline = pipeline;
+    new PipelineMonitoring(this, 'Monitoring', { pipeline });
 
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });

@@ -146,7 +146,7 @@ program
   .description(
     "Show a deployed environment's import jobs from the migration ledger: without a job id, the " +
       'latest jobs; with one, its counters (read, enqueued, created, updated, unchanged, rejected, ' +
-      'failed, in flight = enqueued - created - updated - unchanged - failed), the user and ' +
+      'failed, in flight = records read without an outcome yet), the user and ' +
       'dead-letter queue depths, any halt reason, the current rate (the counters read twice, ' +
       '--interval seconds apart) and the ETA (in flight / rate). --json prints one JSON object ' +
       '(with --watch, one per reading); its fields are listed in docs/runbook.md. Exit code 0 ' +

@@ -120,10 +120,9 @@ export async function runStatusCommand(
       return 1;
     }
     const intervalMs = options.interval * 1000;
-    const settled = (current: JobStatus) => isFinished(current.state) || current.state === 'halted';
 
     if (!options.watch) {
-      if (intervalMs > 0 && !settled(status)) {
+      if (intervalMs > 0 && !isFinished(status.state)) {
         err(`Measuring the rate over ${options.interval} s (--interval 0 skips this)…\n`);
         if (await pause(intervalMs, signal)) status = (await reader.read()) ?? status;
       }
@@ -139,7 +138,8 @@ export async function runStatusCommand(
       } else {
         const text = `${formatJobStatus(status, { tty })}\n`;
         // On a terminal, redraw in place; in a log, one block per reading.
-        out(tty && drawnLines > 0 ? `\u001b[${drawnLines}A\u001b[0J${text}` : text);
+        if (drawnLines === 0) out(text);
+        else out(tty ? `\u001b[${drawnLines}A\u001b[0J${text}` : `\n${text}`);
         drawnLines = text.split('\n').length - 1;
       }
       if (isFinished(status.state)) return 0;
@@ -180,10 +180,11 @@ function progressBar(done: number, total: number, label: string): string {
   return `  [${cliProgress.Format.BarFormat(fraction, barOptions)}] ${Math.floor(fraction * 100)}% ${label}`;
 }
 
+const apiKeyAdvice =
+  'Put a valid key in the secret, then re-enable the consumer (docs/runbook.md, step 9).';
 const haltAdvice: Record<string, string> = {
-  workos_unauthorized:
-    'WorkOS refused the API key. Put a valid key in the secret, then re-enable the consumer ' +
-    "(docs/runbook.md, 'Invalid API key').",
+  workos_unauthorized: `WorkOS refused the API key. ${apiKeyAdvice}`,
+  workos_forbidden: `The API key lacks user-management permission. ${apiKeyAdvice}`,
 };
 
 /** One job, as a block of labelled lines (progress bars on a terminal). */
@@ -209,10 +210,11 @@ export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): s
         : `  ${label.padEnd(10)}${value.padStart(width)}`,
     ),
   ];
-  if (status.haltReason !== null) {
-    lines.push(
-      `  halted    ${status.haltReason}${haltAdvice[status.haltReason] ? `: ${haltAdvice[status.haltReason]}` : ''}`,
-    );
+  if (status.haltReason !== null && status.state === 'halted') {
+    const advice = haltAdvice[status.haltReason];
+    lines.push(`  halted    ${status.haltReason}${advice ? `: ${advice}` : ''}`);
+  } else if (status.haltReason !== null) {
+    lines.push(`  halted    ${status.haltReason} earlier; the job went on after the fix`);
   }
   const rates = [
     ...(status.ratePerSecond === null ? [] : [`${status.ratePerSecond} users/s now`]),

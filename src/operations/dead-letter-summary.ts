@@ -15,7 +15,7 @@ export function redriveReasonFor(reason: string): string {
 export interface DeadLetterReasonSummary {
   reason: string;
   messages: number;
-  /** Up to `examplesPerReason` source ids, in the order they were received. */
+  /** Up to `examplesPerReason` distinct source ids among the first received, sorted. */
   exampleSourceIds: string[];
 }
 
@@ -61,7 +61,8 @@ export async function summarizeDeadLetters({
   const reasons = Object.entries(counts.byReason)
     .map(([reason, messages]) => {
       const label = reason === noFailureReason ? maxReceivesExceededReason : reason;
-      return { reason: label, messages, exampleSourceIds: examples.get(label) ?? [] };
+      const exampleSourceIds = [...(examples.get(label) ?? [])].sort();
+      return { reason: label, messages, exampleSourceIds };
     })
     .sort((a, b) => b.messages - a.messages || a.reason.localeCompare(b.reason));
   return { total: counts.total, reasons, partial: counts.partial };

@@ -35,7 +35,14 @@ export interface JobSummary {
   unchanged: number;
   rejected: number;
   failed: number;
-  /** enqueued − created − updated − unchanged − failed: on the queue or being imported. */
+  /**
+   * Records read that have no outcome yet: on the queue or being imported. Every record read ends
+   * in exactly one outcome, so this is read − (created + updated + unchanged + rejected + failed),
+   * which is enqueued − created − updated − unchanged − failed as long as the splitter settles
+   * only rejections itself (it also settles merged duplicate emails as unchanged, which were never
+   * enqueued). Never below 0: while splitting, outcomes can run ahead of the last checkpointed
+   * `read` for a moment.
+   */
   inFlight: number;
   createdAt: string;
   updatedAt: string;
@@ -56,8 +63,9 @@ export interface JobStatus extends JobSummary {
   averageRatePerSecond: number | null;
   /**
    * Seconds until the records in flight have an outcome, at `ratePerSecond` (at
-   * `averageRatePerSecond` without it). 0 once completed; null while halted or with no pace to
-   * go by. While the job is splitting it covers only the records read so far.
+   * `averageRatePerSecond` without it). 0 once completed; null with no pace to go by, and while
+   * halted unless records are measured moving again (the cause was fixed). While the job is
+   * splitting it covers only the records read so far.
    */
   etaSeconds: number | null;
   /** When this status was read. */
@@ -67,7 +75,7 @@ export interface JobStatus extends JobSummary {
 /** The counters, the records in flight and the state of a job. */
 export function summarizeJob(job: JobSnapshot): JobSummary {
   const { created, updated, unchanged, rejected, failed } = job.counts;
-  const inFlight = job.enqueued - created - updated - unchanged - failed;
+  const inFlight = Math.max(0, job.read - (created + updated + unchanged + rejected + failed));
   return {
     jobId: job.jobId,
     sourceFile: job.sourceFile,
@@ -88,10 +96,13 @@ export function summarizeJob(job: JobSnapshot): JobSummary {
 }
 
 function stateOf(job: JobSnapshot, inFlight: number): JobState {
+  // Nothing clears a halt reason by itself: once every record has an outcome (the operator fixed
+  // the cause and the consumer went on), the halt is history and the job is complete.
+  if (job.splitState === 'split' && inFlight === 0) {
+    return job.counts.failed > 0 ? 'completed_with_failures' : 'completed';
+  }
   if (job.haltReason !== undefined) return 'halted';
-  if (job.splitState === 'splitting') return 'splitting';
-  if (inFlight > 0) return 'importing';
-  return job.counts.failed > 0 ? 'completed_with_failures' : 'completed';
+  return job.splitState === 'splitting' ? 'splitting' : 'importing';
 }
 
 export function isFinished(state: JobState): boolean {
@@ -194,12 +205,11 @@ export function buildJobStatus(
     elapsedMs > 0 && consumed(summary) > 0 ? (consumed(summary) * 1000) / elapsedMs : null;
   const ratePerSecond =
     measured.ratePerSecond === null ? null : Math.max(0, round(measured.ratePerSecond));
-  const pace = ratePerSecond ?? averageRatePerSecond;
+  // A halted job's average pace says nothing about when it will resume; a measured one does.
+  const pace = summary.state === 'halted' ? ratePerSecond : (ratePerSecond ?? averageRatePerSecond);
   let etaSeconds: number | null = null;
   if (isFinished(summary.state)) etaSeconds = 0;
-  else if (summary.state !== 'halted' && pace !== null && pace > 0 && summary.inFlight >= 0) {
-    etaSeconds = Math.ceil(summary.inFlight / pace);
-  }
+  else if (pace !== null && pace > 0) etaSeconds = Math.ceil(summary.inFlight / pace);
   return {
     ...summary,
     deadLetterQueueDepth: measured.deadLetterQueueDepth,
