@@ -4,6 +4,7 @@ import { runEmulatorCommand } from './emulator-command.ts';
 import { runLocalCommand } from './local-command.ts';
 import { runRedriveCommand } from './redrive-command.ts';
 import { runReportCommand } from './report-command.ts';
+import { runResumeCommand } from './resume-command.ts';
 import { runStatusCommand } from './status-command.ts';
 import { runUploadCommand } from './upload-command.ts';
 
@@ -224,6 +225,21 @@ program
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options) => {
     process.exitCode = await runDlqCommand(options);
+  });
+
+program
+  .command('resume')
+  .summary('Resume an import halted by an invalid API key')
+  .description(
+    'After WorkOS refused the API key the consumer halted the jobs and disabled its event source, ' +
+      'leaving every user on the queue. Put a valid key in the secret first, then run this: it ' +
+      'clears the halt of the given jobs (all halted jobs when none is named) and re-enables the ' +
+      'consumer. Exit code 0 when done, 2 on configuration errors.',
+  )
+  .argument('[jobs...]', 'job ids to resume (default: every halted job)')
+  .requiredOption('--env <env>', 'environment to resume, e.g. dev or prod')
+  .action(async (jobs: string[], options: { env: string }) => {
+    process.exitCode = await runResumeCommand(jobs, options);
   });
 
 await program.parseAsync();

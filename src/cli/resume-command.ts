@@ -1,0 +1,47 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDbMigrationLedger } from '../ledger/dynamodb-ledger.ts';
+import { describeAwsError } from '../operations/operator-console.ts';
+import { resumeImport } from '../operations/resume-import.ts';
+import { readOperatorOutputs } from '../operations/stack-outputs.ts';
+
+// Region and credentials come from the SDK's default chain, as with the AWS CLI.
+const defaultClients = {
+  dynamodb: new DynamoDBClient({}),
+  cloudformation: new CloudFormationClient({}),
+  lambda: new LambdaClient({}),
+};
+
+/** The command only clears halts; it writes no record, so the retention is never used. */
+const unusedRetentionDays = 1;
+
+/** `migrate resume`: returns the exit code (0 resumed or nothing to do, 2 configuration errors). */
+export async function runResumeCommand(
+  jobIds: string[],
+  options: { env: string },
+  clients: typeof defaultClients = defaultClients,
+  out: (text: string) => void = (text) => process.stdout.write(text),
+): Promise<number> {
+  try {
+    const outputs = await readOperatorOutputs(clients.cloudformation, options.env);
+    const result = await resumeImport({
+      ledger: new DynamoDbMigrationLedger({
+        dynamodb: clients.dynamodb,
+        tableName: outputs.ledgerTableName,
+        retentionDays: unusedRetentionDays,
+      }),
+      lambda: clients.lambda,
+      consumerFunctionName: outputs.consumerFunctionName,
+      jobIds,
+    });
+    out(
+      `Resumed ${result.resumedJobs.length} halted job(s)${result.resumedJobs.length ? `: ${result.resumedJobs.join(', ')}` : ''}\n` +
+        `Re-enabled ${result.enabledEventSources.length} consumer event source(s)\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`Error: ${describeAwsError(error)}\n`);
+    return 2;
+  }
+}
