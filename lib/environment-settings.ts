@@ -66,6 +66,18 @@ export const environmentSettingsSchema = z.strictObject({
    */
   workosApiUrl: z.url().optional(),
   /**
+   * An alias for the environment's KMS key (with or without the `alias/` prefix), so operators
+   * can name it in commands and policies. Must be unique in the account and region.
+   * @default - no alias; the key's ARN is the `DataKeyArn` stack output
+   */
+  keyAlias: z
+    .string()
+    .regex(
+      /^(alias\/)?(?!aws\/)[A-Za-z0-9/_-]{1,200}$/,
+      'a KMS alias: letters, digits, "/", "_" and "-", not under "aws/"',
+    )
+    .optional(),
+  /**
    * Address subscribed to the alarm topic.
    * @default - no subscription; subscribe to the topic some other way
    */

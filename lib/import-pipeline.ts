@@ -1,4 +1,12 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -8,16 +16,15 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { AnyPrincipal, Effect, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type EventSourceMapping, type IDestination, RecursiveLoop } from 'aws-cdk-lib/aws-lambda';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
   type CfnBucket,
   EventType,
+  ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -29,6 +36,7 @@ import { consumerEnvironmentSchema, splitterEnvironmentSchema } from '../src/con
 import type { EnvironmentSettings } from './environment-settings.ts';
 import { MigrationLedgerTable } from './migration-ledger-table.ts';
 import { NodeFunction } from './node-function.ts';
+import { keyActions, PipelineKey } from './pipeline-key.ts';
 
 /** Uploads under this prefix start an import; nothing else in the bucket does. */
 export const EXPORT_PREFIX = 'exports/';
@@ -56,6 +64,11 @@ export interface ImportPipelineProps {
  * `consumerMaxConcurrency` → WorkOS. Every asynchronous edge ends in a queue with an alarm.
  */
 export class ImportPipeline extends Construct {
+  /**
+   * The environment's customer-managed key: the bucket, the queues, the ledger, the log groups
+   * and the alarm topic are all encrypted with it.
+   */
+  readonly dataKey: PipelineKey;
   /** Where operators upload exports (under {@link EXPORT_PREFIX}) and read reports. */
   readonly exportBucket: Bucket;
   /** One message per user, written by the splitter, read by the consumer. */
@@ -86,35 +99,61 @@ export class ImportPipeline extends Construct {
     const removalPolicy =
       settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
+    this.dataKey = new PipelineKey(this, 'DataKey', { settings });
+    // Operators name the key in their own IAM policies (SECURITY.md); a fixed output id keeps it
+    // beside the stack's other outputs for the CLI to read.
+    new CfnOutput(this, 'DataKeyArn', {
+      value: this.dataKey.keyArn,
+      description: 'KMS key of the bucket, queues, ledger, logs and alarms (operators need it)',
+    }).overrideLogicalId('DataKeyArn');
+
     this.exportBucket = new Bucket(this, 'ExportBucket', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
-      // S3-managed keys for now. A customer-managed KMS key goes here as
-      // `encryption: BucketEncryption.KMS, encryptionKey`; the grants below already name the
-      // `kms:` actions they need, which CDK then applies to the key, so neither function needs
-      // another change.
-      encryption: BucketEncryption.S3_MANAGED,
+      minimumTLSVersion: 1.2,
+      // No ACLs at all: the bucket policy and IAM are the only ways in.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.dataKey,
+      // One KMS call per bucket key instead of one per object: cheaper, and far fewer KMS
+      // requests against the account's quota when an import writes reports.
+      bucketKeyEnabled: true,
       versioned: true,
+      // No prefix filter: the rules cover exports/ and reports/ alike, and anything else.
       lifecycleRules: [
         {
+          id: 'expire-exports-and-reports',
           // Exports hold password hashes: keep them no longer than the import needs.
           expiration: Duration.days(settings.exportRetentionDays),
           // Versioning is for recovering from a mistaken overwrite, not for keeping old exports.
           noncurrentVersionExpiration: Duration.days(1),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        {
+          // S3 forbids this beside `expiration` in one rule. Once an expired export's old
+          // version is gone, its delete marker is all that is left: remove it too.
+          id: 'remove-expired-delete-markers',
+          expiredObjectDeleteMarker: true,
+        },
       ],
       removalPolicy,
       autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
     });
+    this.requireTheDataKeyForEveryObject();
     acknowledge(
       this.exportBucket,
       'AwsSolutions-S1',
       'No server access logs: the bucket holds short-lived exports (exportRetentionDays) that operators upload and the splitter reads. A log bucket would be one more store to secure and expire; object-level audit, where required, comes from CloudTrail S3 data events on the account trail.',
     );
 
+    // Every queue carries whole user messages (emails, names, password hashes): the key's
+    // policy and IAM decide who can read them, not only SQS permissions.
+    const queueEncryption = {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: this.dataKey,
+    } as const;
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       // A standard queue's message keeps its original enqueue time when it moves to the
       // dead-letter queue, so this must be longer than the user queue's retention, or a message
@@ -124,7 +163,7 @@ export class ImportPipeline extends Construct {
     });
 
     this.userQueue = new Queue(this, 'UserQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: userQueueRetention,
       // AWS's guidance for Lambda consumers: at least 6 × the function timeout, so a batch still
@@ -135,7 +174,7 @@ export class ImportPipeline extends Construct {
     });
 
     this.splitterFailureQueue = new Queue(this, 'SplitterFailureQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: failureQueueRetention,
       removalPolicy,
@@ -146,7 +185,10 @@ export class ImportPipeline extends Construct {
       "This queue is itself a failure sink: the on-failure destination of the splitter's asynchronous invocations. Nothing consumes it automatically, so a dead-letter queue behind it would never receive a message; the SplitterFailuresNotEmpty alarm fires on its first message.",
     );
 
-    this.ledgerTable = new MigrationLedgerTable(this, 'LedgerTable', { settings });
+    this.ledgerTable = new MigrationLedgerTable(this, 'LedgerTable', {
+      settings,
+      encryptionKey: this.dataKey,
+    });
     const ledgerEnvironment = {
       LEDGER_TABLE_NAME: this.ledgerTable.tableName,
       LEDGER_RETENTION_DAYS: String(settings.ledgerRetentionDays),
@@ -178,6 +220,7 @@ export class ImportPipeline extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       settings,
+      logEncryptionKey: this.dataKey,
       environmentSchema: splitterEnvironmentSchema,
       environment: {
         USER_QUEUE_URL: this.userQueue.queueUrl,
@@ -196,7 +239,7 @@ export class ImportPipeline extends Construct {
     // the job resume where that hop stopped.
     this.splitterFunction.configureAsyncInvoke({
       retryAttempts: 2,
-      onFailure: new SqsDestination(this.splitterFailureQueue),
+      onFailure: this.splitterFailureDestination(),
     });
     // The continuation permission lives on the function (a resource-based policy), not on the
     // role: an identity policy naming the function's own ARN would make the role's policy depend
@@ -212,25 +255,27 @@ export class ImportPipeline extends Construct {
     );
     this.acknowledgeNotificationsHandler();
     // Exactly the splitter's calls, rather than grantRead()/grantPut(), whose wildcards would add
-    // bucket listing, bucket configuration, object ACLs, tags, retention and legal holds. The
-    // `kms:` actions are no-ops with S3-managed keys and apply to a customer-managed key by
-    // themselves once the bucket has one.
+    // bucket listing, bucket configuration, object ACLs, tags, retention and legal holds.
     this.exportBucket.grants.actionsOnObjectKeys(
       this.splitterFunction,
       `${EXPORT_PREFIX}*`,
       's3:GetObject',
       // The splitter reads the version S3 notified, so a re-upload cannot change a running job.
       's3:GetObjectVersion',
-      'kms:Decrypt',
     );
     this.exportBucket.grants.actionsOnObjectKeys(
       this.splitterFunction,
       `${REPORT_PREFIX}*`,
       's3:PutObject',
-      'kms:GenerateDataKey',
     );
+    // Decrypt to read an export, a data key to write a report; through S3 only. (The bucket's
+    // own grants would add the key to the role without that condition.)
+    this.dataKey.grantUseVia(this.splitterFunction, 's3', keyActions.readAndWrite);
     this.acknowledgeExportBucketGrants();
-    this.userQueue.grantSendMessages(this.splitterFunction);
+    // SendMessageBatch is authorized as SendMessage. grantSendMessages() would add
+    // GetQueueAttributes, GetQueueUrl and, on an encrypted queue, wildcard KMS actions.
+    this.userQueue.grant(this.splitterFunction, 'sqs:SendMessage');
+    this.dataKey.grantUseVia(this.splitterFunction, 'sqs', keyActions.readAndWrite);
     // Claims a job with a conditional put, checkpoints it, records rejections.
     this.ledgerTable.grantItemReadWrite(this.splitterFunction);
 
@@ -240,6 +285,7 @@ export class ImportPipeline extends Construct {
       timeout: consumerTimeout,
       memorySize: 512,
       settings,
+      logEncryptionKey: this.dataKey,
       environmentSchema: consumerEnvironmentSchema,
       environment: {
         USER_QUEUE_URL: this.userQueue.queueUrl,
@@ -259,22 +305,43 @@ export class ImportPipeline extends Construct {
       // what bounds the loop instead.
       recursiveLoop: RecursiveLoop.ALLOW,
     });
-    const userQueueSource = new SqsEventSource(this.userQueue, {
-      batchSize: 10,
-      maxBatchingWindow: Duration.seconds(1),
-      // Caps instances, not the rate: each instance paces itself to
-      // targetWritesPerSecond / consumerMaxConcurrency, so together they stay under the limit.
-      maxConcurrency: settings.consumerMaxConcurrency,
-      reportBatchItemFailures: true,
-    });
-    this.consumerFunction.addEventSource(userQueueSource);
-    // Receive and delete, and change visibility to retry a user later.
-    this.userQueue.grantConsumeMessages(this.consumerFunction);
-    // Deferred users go back on the queue with a delay.
-    this.userQueue.grantSendMessages(this.consumerFunction);
+    // The mapping SqsEventSource would create, under the id it would give it (so a deployed
+    // mapping is kept, not replaced), without its grants: those add sqs:GetQueueUrl, which
+    // nothing calls, and kms:Decrypt with no service condition.
+    const userQueueSource = this.consumerFunction.addEventSourceMapping(
+      `SqsEventSource:${Names.nodeUniqueId(this.userQueue.node)}`,
+      {
+        eventSourceArn: this.userQueue.queueArn,
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        // Caps instances, not the rate: each instance paces itself to
+        // targetWritesPerSecond / consumerMaxConcurrency, so together they stay under the limit.
+        maxConcurrency: settings.consumerMaxConcurrency,
+        reportBatchItemFailures: true,
+      },
+    );
+    this.userQueue.grant(
+      this.consumerFunction,
+      // What Lambda's poller needs to receive, delete and check the queue.
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      // Retry a user later.
+      'sqs:ChangeMessageVisibility',
+      // Deferred users go back on the queue with a delay.
+      'sqs:SendMessage',
+    );
     // Permanent failures are dead-lettered by the consumer itself, with a reason attribute.
-    this.deadLetterQueue.grantSendMessages(this.consumerFunction);
-    this.workosApiKeySecret.grantRead(this.consumerFunction);
+    this.deadLetterQueue.grant(this.consumerFunction, 'sqs:SendMessage');
+    // Decrypt received users, a data key for the ones it sends; through SQS only.
+    this.dataKey.grantUseVia(this.consumerFunction, 'sqs', keyActions.readAndWrite);
+    // GetSecretValue only: grantRead() adds DescribeSecret, which the consumer never calls.
+    this.consumerFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.workosApiKeySecretArnForPolicies(settings)],
+      }),
+    );
     if (settings.workosApiKeySecretName !== undefined) {
       acknowledge(
         this.consumerFunction.role,
@@ -289,6 +356,8 @@ export class ImportPipeline extends Construct {
     this.alarmTopic = new Topic(this, 'AlarmTopic', {
       displayName: 'WorkOS user import alarms',
       enforceSSL: true,
+      // The key's policy lets CloudWatch publish alarms to it (see PipelineKey).
+      masterKey: this.dataKey,
     });
     if (settings.alarmEmail !== undefined) {
       this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
@@ -373,7 +442,7 @@ export class ImportPipeline extends Construct {
    * one. The mapping's UUID cannot be in the consumer's environment (the mapping depends on the
    * function), so the consumer lists its mappings at run time.
    */
-  private grantConsumerSelfStop(eventSource: SqsEventSource): void {
+  private grantConsumerSelfStop(eventSource: EventSourceMapping): void {
     const consumer = this.consumerFunction;
     // A policy of its own, not the role's default policy: the function depends on its default
     // policy, so naming the function or its mapping there would be a cycle. Nothing depends on
@@ -396,6 +465,60 @@ export class ImportPipeline extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       "lambda:ListEventSourceMappings supports no resource-level permissions, so its resource must be *. It only reads mapping configuration; the one action that changes a mapping is limited to the consumer's own mapping and function.",
     );
+  }
+
+  /**
+   * Every object in the bucket is encrypted with the data key: the bucket's default does that
+   * for an upload that names no encryption, and these refuse an upload that asks for another
+   * (SSE-S3, or another KMS key), which S3 would otherwise honour.
+   */
+  private requireTheDataKeyForEveryObject(): void {
+    const denyPut = (sid: string, condition: Record<string, string>) =>
+      this.exportBucket.addToResourcePolicy(
+        new PolicyStatement({
+          sid,
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['s3:PutObject'],
+          resources: [this.exportBucket.arnForObjects('*')],
+          conditions: { StringNotEqualsIfExists: condition },
+        }),
+      );
+    denyPut('DenyObjectsNotEncryptedWithKms', { 's3:x-amz-server-side-encryption': 'aws:kms' });
+    denyPut('DenyObjectsEncryptedWithAnotherKey', {
+      's3:x-amz-server-side-encryption-aws-kms-key-id': this.dataKey.keyArn,
+    });
+  }
+
+  /**
+   * The splitter's on-failure destination. SqsDestination would grant the role
+   * grantSendMessages() on the queue, which on an encrypted queue means wildcard KMS actions;
+   * this grants exactly SendMessage and the key through SQS.
+   */
+  private splitterFailureDestination(): IDestination {
+    const queue = this.splitterFailureQueue;
+    const key = this.dataKey;
+    return {
+      bind: (_scope, fn) => {
+        queue.grant(fn, 'sqs:SendMessage');
+        key.grantUseVia(fn, 'sqs', keyActions.readAndWrite);
+        return { destination: queue.queueArn };
+      },
+    };
+  }
+
+  /**
+   * The ARN the consumer's policy names: the created secret's, or for a secret named in the
+   * settings, its name followed by the six random characters Secrets Manager appends.
+   */
+  private workosApiKeySecretArnForPolicies(settings: EnvironmentSettings): string {
+    if (settings.workosApiKeySecretName === undefined) return this.workosApiKeySecret.secretArn;
+    return Stack.of(this).formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${settings.workosApiKeySecretName}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   /**

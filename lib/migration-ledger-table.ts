@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
   Billing,
+  type CfnGlobalTable,
   ProjectionType,
   TableEncryptionV2,
   TableGrants,
@@ -11,6 +12,7 @@ import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ledgerTable } from '../src/ledger/ledger-table.ts';
 import type { EnvironmentSettings } from './environment-settings.ts';
+import { keyActions, type PipelineKey } from './pipeline-key.ts';
 
 /**
  * The item actions a Lambda needs to keep the ledger: read a job or a record's outcome, claim and
@@ -32,6 +34,11 @@ export interface MigrationLedgerTableProps {
    * protection, so not even a console click deletes an environment's accounting.
    */
   readonly settings: Pick<EnvironmentSettings, 'removalPolicy'>;
+  /**
+   * The environment's customer-managed key. Entries hold source ids, which for some identity
+   * providers embed an email, so the table is encrypted like the exports.
+   */
+  readonly encryptionKey: PipelineKey;
 }
 
 /**
@@ -40,6 +47,8 @@ export interface MigrationLedgerTableProps {
  * read too. On-demand, because an import writes in bursts and then sits idle for weeks.
  */
 export class MigrationLedgerTable extends TableV2 {
+  readonly #key: PipelineKey;
+
   constructor(scope: Construct, id: string, props: MigrationLedgerTableProps) {
     const retain = props.settings.removalPolicy === 'retain';
     super(scope, id, {
@@ -60,13 +69,21 @@ export class MigrationLedgerTable extends TableV2 {
       // The ledger is what proves every record was accounted for; a bad deploy or a bug that
       // overwrites outcomes must be recoverable.
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // The AWS-managed key (aws/dynamodb) rather than the AWS-owned default: its use shows up in
-      // CloudTrail. The one place a customer-managed key goes, as
-      // `TableEncryptionV2.customerManagedKey(key)`; grantItemReadWrite() then extends to the key.
+      // SSE with a KMS key (SSEType KMS); which key is set on the replica below.
       encryption: TableEncryptionV2.awsManagedKey(),
       deletionProtection: retain,
       removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.#key = props.encryptionKey;
+    // The environment's key rather than the AWS-managed one: its key policy and IAM decide who
+    // may read the ledger, and every use shows up in CloudTrail. TableEncryptionV2's
+    // customerManagedKey() would render exactly this, but refuses to in a stack without a fixed
+    // region, which this one is on purpose (it deploys wherever the credentials point). The table
+    // has one replica, in the stack's own region.
+    (this.node.defaultChild as CfnGlobalTable).addPropertyOverride(
+      'Replicas.0.SSESpecification.KMSMasterKeyId',
+      props.encryptionKey.keyArn,
+    );
   }
 
   /**
@@ -80,8 +97,9 @@ export class MigrationLedgerTable extends TableV2 {
       grantee,
       ...LEDGER_ITEM_ACTIONS,
     );
-    // A no-op with an AWS-managed key; with a customer-managed key the functions need it too.
-    this.encryptionKey?.grantEncryptDecrypt(grantee);
+    // Exact actions through DynamoDB only, rather than grantEncryptDecrypt(), whose
+    // `kms:ReEncrypt*` and `kms:GenerateDataKey*` no item call needs.
+    this.#key.grantUseVia(grantee, 'dynamodb', keyActions.tableItems);
     return grant;
   }
 }

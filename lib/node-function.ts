@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -10,7 +11,13 @@ import {
   SystemLogLevel,
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  CustomDataIdentifier,
+  DataIdentifier,
+  DataProtectionPolicy,
+  LogGroup,
+  RetentionDays,
+} from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { z } from 'zod';
 import type { EnvironmentVariables } from '../src/config.ts';
@@ -49,6 +56,12 @@ export interface NodeFunctionProps<Schema extends z.ZodObject> {
   /** The environment's log level, and the removal policy of the log group. */
   readonly settings: Pick<EnvironmentSettings, 'logLevel' | 'removalPolicy'>;
   /**
+   * The customer-managed key the function's log group is encrypted with. Required: logs carry
+   * source ids, and a bug could one day log more, so no function logs in the clear. The key's
+   * policy must let CloudWatch Logs use it (see `PipelineKey`).
+   */
+  readonly logEncryptionKey: IKey;
+  /**
    * How long the function's logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
@@ -63,9 +76,26 @@ export interface NodeFunctionProps<Schema extends z.ZodObject> {
 }
 
 /**
+ * What CloudWatch Logs masks in the function's logs, should one ever carry it: the pipeline never
+ * logs an email or a hash on purpose, and this is the net under that promise. Emails matter most
+ * (an Auth0 SAML user's id can be one); bcrypt is the hash the Auth0 export carries.
+ */
+function personalDataProtectionPolicy(): DataProtectionPolicy {
+  return new DataProtectionPolicy({
+    name: 'mask-personal-data',
+    description: 'Masks emails and bcrypt password hashes that reach the logs by mistake',
+    identifiers: [
+      DataIdentifier.EMAILADDRESS,
+      new CustomDataIdentifier('BcryptPasswordHash', '\\$2[aby]\\$[0-9]{2}\\$[./A-Za-z0-9]{53}'),
+    ],
+  });
+}
+
+/**
  * A Lambda function built from TypeScript with the project's defaults: Node 24 on ARM64, an ESM
  * bundle with source maps, JSON logs at the environment's level, its own log group with a
- * retention period (`logGroup`), and its own role that may write only to that log group.
+ * retention period (`logGroup`), encrypted with the environment's key and masking personal data,
+ * and its own role that may write only to that log group.
  */
 export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
   /** Always set: the function never runs with an imported role or none. */
@@ -76,6 +106,8 @@ export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
     // never-expiring group.
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      encryptionKey: props.logEncryptionKey,
+      dataProtectionPolicy: personalDataProtectionPolicy(),
       removalPolicy:
         props.settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });

@@ -127,11 +127,17 @@ describe('Construct: ImportPipeline', () => {
   });
 
   describe('export bucket', () => {
-    it('is private, encrypted and versioned', () => {
+    it('is private, encrypted with the data key and versioned', () => {
       expect(propertiesOf(ids.exportBucket)).toMatchObject({
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [
-            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: arnOf(ids.dataKey),
+              },
+            },
           ],
         },
         PublicAccessBlockConfiguration: {
@@ -148,10 +154,16 @@ describe('Construct: ImportPipeline', () => {
       expect(propertiesOf(ids.exportBucket).LifecycleConfiguration).toEqual({
         Rules: [
           {
+            Id: 'expire-exports-and-reports',
             Status: 'Enabled',
             ExpirationInDays: settings.exportRetentionDays,
             NoncurrentVersionExpiration: { NoncurrentDays: 1 },
             AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+          {
+            Id: 'remove-expired-delete-markers',
+            Status: 'Enabled',
+            ExpiredObjectDeleteMarker: true,
           },
         ],
       });
@@ -199,8 +211,8 @@ describe('Construct: ImportPipeline', () => {
       ['user queue', ids.userQueue],
       ['dead-letter queue', ids.deadLetterQueue],
       ['splitter failure queue', ids.splitterFailureQueue],
-    ])('encrypts the %s and denies requests without TLS', (_name, queueId) => {
-      expect(propertiesOf(queueId).SqsManagedSseEnabled).toBe(true);
+    ])('encrypts the %s with the data key and denies requests without TLS', (_name, queueId) => {
+      expect(propertiesOf(queueId).KmsMasterKeyId).toEqual(arnOf(ids.dataKey));
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(queueId)],
         PolicyDocument: { Statement: denyWithoutTls('sqs:*') },
@@ -350,9 +362,9 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
-    it('is encrypted with the AWS-managed KMS key', () => {
+    it('is encrypted with the data key', () => {
       expect(table().SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
-      expect(replica()?.SSESpecification).toBeUndefined();
+      expect(replica()?.SSESpecification).toEqual({ KMSMasterKeyId: arnOf(ids.dataKey) });
     });
   });
 
@@ -707,6 +719,7 @@ describe('Stack: ImportPipelineStack', () => {
     const outputs = template.findOutputs('*');
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'DataKeyArn',
         'DeadLetterQueueArn',
         'DeadLetterQueueUrl',
         'ExportBucketName',
@@ -721,6 +734,7 @@ describe('Stack: ImportPipelineStack', () => {
       ].sort(),
     );
     expect(outputs).toMatchObject({
+      DataKeyArn: { Value: arnOf(ids.dataKey) },
       ExportBucketName: { Value: ref(ids.exportBucket) },
       ExportPrefix: { Value: EXPORT_PREFIX },
       UserQueueUrl: { Value: ref(ids.userQueue) },

@@ -1,5 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { NodeFunction } from '../../lib/node-function.ts';
 import type { EnvironmentVariables } from '../../src/config.ts';
@@ -25,6 +26,7 @@ function synthesizeConsumer(environment: Record<string, string | undefined>) {
     timeout: Duration.seconds(60),
     memorySize: 512,
     settings: { logLevel: 'ERROR', removalPolicy: 'destroy' },
+    logEncryptionKey: new Key(stack, 'LogKey'),
     environmentSchema: consumerEnvironmentSchema,
     environment: environment as typeof consumerEnvironment,
   });

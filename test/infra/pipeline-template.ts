@@ -50,6 +50,7 @@ export function synthesizePipeline(settings: EnvironmentSettings = distinctiveSe
   const logicalIdOf = (construct: IConstruct): string =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const ids = {
+    dataKey: logicalIdOf(pipeline.dataKey),
     exportBucket: logicalIdOf(pipeline.exportBucket),
     userQueue: logicalIdOf(pipeline.userQueue),
     deadLetterQueue: logicalIdOf(pipeline.deadLetterQueue),
