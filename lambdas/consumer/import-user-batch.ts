@@ -94,7 +94,9 @@ async function importUserMessage(
     return 'acknowledge';
   }
   const { origin, user } = parsed;
-  const context = { jobId: origin.jobId, sourceId: user.sourceId, line: origin.line };
+  // Job and line identify the record in logs. Never the source id: an enterprise (SAML) user's id
+  // embeds their email (`samlp|connection|ada@example.com`). The ledger and reports hold it.
+  const context = { jobId: origin.jobId, line: origin.line };
 
   // At-least-once delivery, a re-split after a cut-off, a redrive of a record that went through
   // on a later try: the ledger knows, and WorkOS is not asked again. A delivery of the same
@@ -247,7 +249,6 @@ async function recordOutcome(
   const fields = {
     jobId: outcome.origin.jobId,
     line: outcome.origin.line,
-    sourceId: outcome.sourceId,
     status: outcome.status,
     workosUserId: outcome.workosUserId,
     reason: outcome.reason,

@@ -84,7 +84,9 @@ export async function splitExport(
     }
     throughLine = line;
     const parsed: ParsedRecord | undefined =
-      unreadable === undefined ? input.parseLine(text) : { kind: 'rejected', reason: unreadable };
+      unreadable === undefined
+        ? parseSafely(input.parseLine, text)
+        : { kind: 'rejected', reason: unreadable };
     if (parsed === undefined) continue;
     read += 1;
     const origin = { jobId: input.jobId, sourceFile: input.sourceFile, line };
@@ -132,4 +134,13 @@ function summaryOf(
     ...summary,
   });
   return summary;
+}
+
+/** A parser that throws on a hostile line rejects that line alone; the rest of the file goes on. */
+function parseSafely(parseLine: LineParser, text: string): ParsedRecord | undefined {
+  try {
+    return parseLine(text);
+  } catch {
+    return { kind: 'rejected', reason: 'unparseable_record' };
+  }
 }

@@ -33,5 +33,12 @@ export function formatOutcomeReport(outcomes: Iterable<RecordOutcome>, withHeade
       outcome.reason ?? '',
     ].map(spreadsheetSafe),
   );
-  return stringify(rows, withHeader ? { header: true, columns: [...outcomeReportColumns] } : {});
+  // A spreadsheet that splits cells on `;` or tabs (Excel in much of Europe) would cut
+  // `auth0|x;=cmd` in two and run the second part as a formula: such cells are quoted, and every
+  // reader keeps a quoted cell whole.
+  const quoting = { quoted_match: /[;\t]/ };
+  return stringify(
+    rows,
+    withHeader ? { header: true, columns: [...outcomeReportColumns], ...quoting } : quoting,
+  );
 }

@@ -29,7 +29,7 @@ export function fitMetadata(candidates: Iterable<[string, unknown]>, room: numbe
   const dropped: string[] = [];
   for (const [key, raw] of candidates) {
     if (raw === undefined || raw === null) continue;
-    const value = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    const value = typeof raw === 'string' ? raw : jsonOrUndefined(raw);
     const fits =
       Object.keys(metadata).length < room &&
       key.length > 0 &&
@@ -50,4 +50,15 @@ export function fitMetadata(candidates: Iterable<[string, unknown]>, room: numbe
     else dropped.push(printableAscii.test(key) ? key.slice(0, 40) : 'non_ascii_key');
   }
   return { metadata, dropped };
+}
+
+/** JSON of a value, or undefined when it has none or is nested too deep to write. */
+function jsonOrUndefined(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // A hostile export can nest deeper than the stack: such a value is dropped, like any other
+    // that does not fit.
+    return undefined;
+  }
 }

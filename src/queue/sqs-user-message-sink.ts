@@ -18,6 +18,8 @@ export interface SqsUserMessageSinkOptions {
 
 /** SQS accepts at most 10 entries per SendMessageBatch. */
 const maxEntriesPerBatch = 10;
+/** ...and at most 1 MiB for the whole batch. */
+const maxBatchBytes = 1024 * 1024;
 
 /**
  * Sends user messages to SQS ten at a time, with several batches in flight. `enqueue` waits when
@@ -30,6 +32,7 @@ export class SqsUserMessageSink implements UserMessageSink {
   readonly #maxAttempts: number;
   readonly #inFlight = new Set<Promise<void>>();
   #pending: string[] = [];
+  #pendingBytes = 0;
   #failure: unknown;
 
   constructor({
@@ -49,7 +52,12 @@ export class SqsUserMessageSink implements UserMessageSink {
 
   async enqueue(message: UserMessage): Promise<void> {
     this.#throwIfFailed();
-    this.#pending.push(serializeUserMessage(message));
+    const body = serializeUserMessage(message);
+    const bytes = Buffer.byteLength(body);
+    // SQS refuses a batch over 1 MiB in total: send what is pending first if this would pass it.
+    if (this.#pending.length > 0 && this.#pendingBytes + bytes > maxBatchBytes) this.#startBatch();
+    this.#pending.push(body);
+    this.#pendingBytes += bytes;
     if (this.#pending.length < maxEntriesPerBatch) return;
     this.#startBatch();
     while (this.#inFlight.size >= this.#maxBatchesInFlight) await Promise.race(this.#inFlight);
@@ -65,6 +73,7 @@ export class SqsUserMessageSink implements UserMessageSink {
   #startBatch(): void {
     const bodies = this.#pending;
     this.#pending = [];
+    this.#pendingBytes = 0;
     const sending = this.#sendWithRetries(bodies).then(
       () => undefined,
       (error: unknown) => {

@@ -64,6 +64,9 @@ function auth0UserFromRecord(
   if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
 
   const { firstName, lastName } = namesOf(record);
+  if ((firstName?.length ?? 0) > maxNameLength || (lastName?.length ?? 0) > maxNameLength) {
+    return { kind: 'rejected', reason: 'name_too_long', sourceId };
+  }
   const { metadata, droppedKeys } = auth0MetadataOf(record, sourceId);
   return {
     kind: 'user',
@@ -87,6 +90,9 @@ function auth0UserFromRecord(
     },
   };
 }
+
+/** Auth0 caps names far below this; a longer one is a damaged or hostile export. */
+const maxNameLength = 1000;
 
 /**
  * `given_name` and `family_name` when the export has either; otherwise `name` split in two, but

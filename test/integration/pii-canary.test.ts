@@ -417,11 +417,9 @@ describe('No PII leaves the data path (canary emails, names and hashes through e
     expect(leaks).toEqual([]);
   });
 
-  // KNOWN LEAK, reported for a fix in src/ and lambdas/ (not this suite's files): the consumer
-  // and the splitter log `sourceId`, and an Auth0 SAML user's id is `samlp|<connection>|<NameID>`,
-  // where the NameID is usually the email. `it.fails` keeps CI green while the leak is there and
-  // turns red once it is fixed: then make this an ordinary `it`.
-  it.fails('logs no email embedded in an Auth0 enterprise (SAML) user id', async () => {
+  // An Auth0 SAML user's id is `samlp|<connection>|<NameID>`, where the NameID is usually the
+  // email: source ids must never reach a log line.
+  it('logs no email embedded in an Auth0 enterprise (SAML) user id', async () => {
     const saml = await createAwsPipelineFixture(inject('awsEndpoint'));
     fixtures.push(saml);
     const email = plant(canary.email('saml'));

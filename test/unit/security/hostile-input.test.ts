@@ -27,9 +27,6 @@ import { encodeS3EventKey, s3ObjectCreatedEvent } from '../../helpers/s3-events.
  * (a reason code) or a safe import (exactly the exported fields), and the records around it still
  * import. Over-long lines, invalid UTF-8 and corrupt gzip are the line reader's cases and are
  * tested with it.
- *
- * Cases marked `it.fails` are known defects in src/ (see the comment on each): they pass while
- * the defect is there and fail once it is fixed, when they become ordinary `it`.
  */
 
 const sourceFile = 'exports/hostile.ndjson';
@@ -147,13 +144,9 @@ describe('Hostile input: deeply nested and huge JSON values', () => {
     },
   );
 
-  // KNOWN DEFECT (src/pipeline/user-metadata.ts, fitMetadata): a metadata value that is not a
-  // string is written with JSON.stringify, which recurses and throws RangeError ("Maximum call
-  // stack size exceeded") beyond a few thousand levels. The error escapes the parser, so
-  // splitExport fails: the whole export fails on one line, on every retry. Fix: measure or
-  // stringify non-string values with a depth bound (or treat any nested value as too large to
-  // fit), and let splitExport turn a parser exception into a rejection of that line alone.
-  it.fails.each([
+  // JSON.stringify of a value nested this deep overflows the stack: the value is dropped from
+  // metadata, and any parser exception rejects its line alone instead of failing the export.
+  it.each([
     ['app_metadata', nested('[', ']')],
     ['user_metadata', nested('{"a":', '}', '1')],
   ])(
@@ -222,14 +215,11 @@ describe('Hostile input: deeply nested and huge JSON values', () => {
     expect(expectGoodRecordsEnqueued(sink)).toEqual([]);
   });
 
-  // KNOWN DEFECT (src/queue/sqs-user-message-sink.ts, src/sources/auth0-users.ts): names are not
-  // bounded, and the sink batches ten messages whatever their size. Records with names of a few
-  // hundred KB (a line the reader accepts: under 1 MiB) make a batch over SQS's 1 MiB, SQS
-  // answers BatchRequestTooLong, and the whole split fails, on every retry. (Auth0 itself caps
-  // names at a few hundred characters, so a genuine export does not do this; a tampered one can.)
-  // Fix: reject names and other mapped strings above a bound WorkOS accepts (e.g. `name_too_long`),
-  // and make the sink close a batch before it would pass 1 MiB.
-  it.fails('rejects or imports records with 300 KB names within SQS limits, and imports the rest', async () => {
+  // Names of a few hundred KB (a line the reader accepts: under 1 MiB) would make a batch over
+  // SQS's 1 MiB and fail the split on every retry: such names are rejected (`name_too_long`) and
+  // the sink closes a batch before it would pass 1 MiB. (Auth0 caps names far lower; only a
+  // tampered export does this.)
+  it('rejects or imports records with 300 KB names within SQS limits, and imports the rest', async () => {
     const sqs = new SizeLimitedSqs();
     const hostile = Array.from({ length: 4 }, (_, index) =>
       JSON.stringify({
@@ -420,13 +410,9 @@ describe('Hostile input: CSV formula injection in the reports', () => {
     });
   });
 
-  // KNOWN DEFECT (src/pipeline/outcome-report.ts): only a cell's first character is checked, and
-  // cells are quoted only when they hold a comma, a quote or a line break. A spreadsheet whose
-  // list separator is ";" (Excel in most of Europe opens a .csv with the locale's separator)
-  // splits an unquoted `auth0|x;=cmd|' /C calc'!A0;` into cells, one of them a formula. Fix:
-  // quote every cell (csv-stringify `quoted: true`), and also prefix `'` when a trigger follows
-  // a ";" or "," inside a cell.
-  it.fails('keeps a source id with ";" from becoming a formula where ";" separates cells', async () => {
+  // A spreadsheet whose list separator is ";" (Excel in most of Europe) would split an unquoted
+  // `auth0|x;=cmd|' /C calc'!A0;` into cells, one of them a formula: cells holding ";" are quoted.
+  it('keeps a source id with ";" from becoming a formula where ";" separates cells', async () => {
     const payload = "auth0|x;=cmd|' /C calc'!A0;";
     const { rejected } = await splitAround([JSON.stringify({ user_id: payload, email: 'no' })]);
     expect(rejected.map((outcome) => outcome.sourceId)).toEqual([payload]);
