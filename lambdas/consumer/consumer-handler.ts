@@ -82,7 +82,9 @@ export function createConsumerHandler({
   }
 
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    // logEvent false, explicitly: whole events carry emails and password hashes, and an
+    // environment variable (POWERTOOLS_LOGGER_LOG_EVENT) must never be able to log them.
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .handler(async (event, context) => {
       const messages = receivedMessagesOf(event);
       const result = await importUserBatch(messages, {
