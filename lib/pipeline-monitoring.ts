@@ -66,6 +66,15 @@ export const logMetrics = {
     match: recordOutcome('failed'),
     label: 'failed (dead-lettered)',
   },
+  // Time the WorkOS calls of one user took (create, and the lookups and update of an existing
+  // user), from the same line; shown as average and p99, not summed.
+  workosLatency: {
+    metricName: 'WorkosMillisecondsPerUser',
+    logGroup: 'consumer',
+    match: recordOutcome('created'),
+    valueField: 'workosMs',
+    label: 'WorkOS ms per created user',
+  },
   workosRateLimited: {
     metricName: 'WorkosRateLimited',
     logGroup: 'consumer',
@@ -201,6 +210,17 @@ export class PipelineMonitoring extends Construct {
             16,
           ),
           graph('WorkOS 429 answers (writes paused)', [metrics.workosRateLimited]),
+        ],
+        [
+          graph(
+            'WorkOS time per created user (ms)',
+            [
+              metrics.workosLatency.with({ statistic: Stats.AVERAGE, label: 'average' }),
+              metrics.workosLatency.with({ statistic: Stats.p(99), label: 'p99' }),
+            ],
+            [],
+            24,
+          ),
         ],
         [
           graph(

@@ -125,7 +125,9 @@ async function importUserMessage(
   }
 
   try {
+    const started = performance.now();
     const result = await upsertUser(deps.directory, user);
+    const workosMs = Math.round(performance.now() - started);
     await recordOutcome(
       {
         origin,
@@ -135,6 +137,7 @@ async function importUserMessage(
         ...(result.reason || user.note ? { reason: result.reason ?? user.note } : {}),
       },
       deps,
+      { workosMs },
     );
     return 'acknowledge';
   } catch (error) {
@@ -240,10 +243,14 @@ async function deadLetter(
   );
 }
 
-/** Records an outcome in the ledger and logs it: one structured line per record, no PII. */
+/**
+ * Records an outcome in the ledger and logs it: one structured line per record, no PII, with the
+ * time the WorkOS calls took when there were any (the dashboard's WorkOS latency).
+ */
 async function recordOutcome(
   outcome: RecordOutcome,
   deps: ImportUserBatchDependencies,
+  timing: { workosMs?: number } = {},
 ): Promise<void> {
   const result = await deps.ledger.recordOutcome(outcome);
   const fields = {
@@ -253,6 +260,7 @@ async function recordOutcome(
     workosUserId: outcome.workosUserId,
     reason: outcome.reason,
     ledger: result,
+    ...timing,
   };
   if (outcome.status === 'failed') deps.logger.warn('Record outcome', fields);
   else deps.logger.info('Record outcome', fields);

@@ -62,6 +62,12 @@ describe('Construct: PipelineMonitoring', () => {
         '1',
       ],
       [
+        'WorkosMillisecondsPerUser',
+        'consumerLogGroup',
+        '{ ($.message = "Record outcome") && ($.status = "created") && ($.ledger = "recorded") }',
+        '$.workosMs',
+      ],
+      [
         'UsersUpdated',
         'consumerLogGroup',
         '{ ($.message = "Record outcome") && ($.status = "updated") && ($.ledger = "recorded") }',
