@@ -81,31 +81,33 @@ export function createConsumerHandler({
     return directory;
   }
 
-  return middy<SQSEvent, SQSBatchResponse>()
-    // logEvent false, explicitly: whole events carry emails and password hashes, and an
-    // environment variable (POWERTOOLS_LOGGER_LOG_EVENT) must never be able to log them.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .handler(async (event, context) => {
-      const messages = receivedMessagesOf(event);
-      const result = await importUserBatch(messages, {
-        directory: await directoryForCurrentKey(),
-        pacer,
-        queue,
-        ledger,
-        logger,
-        maxReceiveCount: config.MAX_RECEIVE_COUNT,
-        maxPacingWaitMs,
-        ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
-      }).catch(async (error: unknown) => {
-        if (error instanceof WorkOsAuthenticationError) {
-          await haltImport(messages, error, { ledger, stopConsuming, context });
-        }
-        throw error;
-      });
-      return {
-        batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
-      };
-    });
+  return (
+    middy<SQSEvent, SQSBatchResponse>()
+      // logEvent false, explicitly: whole events carry emails and password hashes, and an
+      // environment variable (POWERTOOLS_LOGGER_LOG_EVENT) must never be able to log them.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .handler(async (event, context) => {
+        const messages = receivedMessagesOf(event);
+        const result = await importUserBatch(messages, {
+          directory: await directoryForCurrentKey(),
+          pacer,
+          queue,
+          ledger,
+          logger,
+          maxReceiveCount: config.MAX_RECEIVE_COUNT,
+          maxPacingWaitMs,
+          ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
+        }).catch(async (error: unknown) => {
+          if (error instanceof WorkOsAuthenticationError) {
+            await haltImport(messages, error, { ledger, stopConsuming, context });
+          }
+          throw error;
+        });
+        return {
+          batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
+        };
+      })
+  );
 }
 
 /**

@@ -59,19 +59,22 @@ export type SplitOutcome =
 
 /** Builds the splitter Lambda's handler around the clients and configuration it is given. */
 export function createSplitterHandler(deps: SplitterHandlerDependencies) {
-  return middy<SplitterEvent, SplitOutcome[]>()
-    // logEvent false, explicitly: whole events carry emails and password hashes, and an
-    // environment variable (POWERTOOLS_LOGGER_LOG_EVENT) must never be able to log them.
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
-    .handler(async (event, context) => {
-      const outcomes: SplitOutcome[] = [];
-      for (const object of exportObjectsOf(event)) {
-        const outcome = await splitExportObject(object, deps, context);
-        if ('completed' in outcome && !outcome.completed) await deps.continueSplit(object, context);
-        outcomes.push(outcome);
-      }
-      return outcomes;
-    });
+  return (
+    middy<SplitterEvent, SplitOutcome[]>()
+      // logEvent false, explicitly: whole events carry emails and password hashes, and an
+      // environment variable (POWERTOOLS_LOGGER_LOG_EVENT) must never be able to log them.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .handler(async (event, context) => {
+        const outcomes: SplitOutcome[] = [];
+        for (const object of exportObjectsOf(event)) {
+          const outcome = await splitExportObject(object, deps, context);
+          if ('completed' in outcome && !outcome.completed)
+            await deps.continueSplit(object, context);
+          outcomes.push(outcome);
+        }
+        return outcomes;
+      })
+  );
 }
 
 /**

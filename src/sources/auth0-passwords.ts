@@ -54,6 +54,7 @@ export function parseAuth0PasswordRecord(record: Record<string, unknown>): Parse
       emailVerified,
       source: 'auth0',
       ...password,
+      ...connectionMetadataOf(record),
     },
   };
 }

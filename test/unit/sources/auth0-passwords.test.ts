@@ -32,6 +32,8 @@ describe('Function: parseAuth0UserLine() on the password-hash export', () => {
         passwordHash: bcrypt,
         passwordHashType: 'bcrypt',
         source: 'auth0',
+        // Under the same fixed keys the user export writes, so both files stay within 10 pairs.
+        metadata: { auth0_connection: 'Username-Password-Authentication', auth0_provider: 'auth0' },
       },
     });
   });
