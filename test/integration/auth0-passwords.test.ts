@@ -186,8 +186,9 @@ describe('Auth0 password-hash export in local mode, against the emulator', () =>
     const adaOutcome = late.outcomes.find(
       (outcome) => outcome.sourceId === userIdOf(ada ?? { oid: '' }),
     );
+    // The connection the hash export names is added to her metadata; her password is not touched.
     expect(adaOutcome).toMatchObject({
-      status: 'unchanged',
+      status: 'updated',
       reason: 'password_kept_user_signed_in',
     });
     await expect(signIn(ada?.email ?? '', 'a brand new password')).resolves.toBeDefined();
