@@ -19,6 +19,8 @@ export interface EmulatorRequest {
   pathname: string;
   query: URLSearchParams;
   rawBody: string;
+  /** The `Idempotency-Key` header, which `POST /organizations` honours. */
+  idempotencyKey: string | undefined;
 }
 
 /**

@@ -43,6 +43,14 @@ export function newUserId(): string {
   return `user_${newUlid()}`;
 }
 
+/** The prefixes WorkOS gives the other objects the emulator stores. */
+export type EntityIdPrefix = 'org' | 'org_domain' | 'om' | 'password_reset';
+
+/** An id like WorkOS's: the object's prefix and a ULID, e.g. `org_01H...`. */
+export function newEntityId(prefix: EntityIdPrefix): string {
+  return `${prefix}_${newUlid()}`;
+}
+
 /** The value of `X-Request-ID`, which the SDK copies onto every exception as `requestID`. */
 export function newRequestId(): string {
   return randomUUID();

@@ -1,65 +1,151 @@
+import {
+  createCipheriv,
+  createHash,
+  pbkdf2,
+  type ScryptOptions,
+  scrypt,
+  timingSafeEqual,
+} from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { argon2d, argon2i, argon2id } from 'hash-wasm';
 import type { PasswordHashType } from '../pipeline/user-message.ts';
+import {
+  parseArgon2Hash,
+  parseFirebaseScryptHash,
+  parsePbkdf2Hash,
+  parseScryptHash,
+  parseSshaHash,
+} from './password-hash-formats.ts';
 
-/** Checks a candidate password against a stored hash of one type. */
+/**
+ * Checks a candidate password against a stored hash of one type: it hashes the candidate with the
+ * stored hash's own parameters and compares in constant time. The stored hash was validated at
+ * import, so a parse failure here is a bug and throws.
+ */
 export type PasswordVerifier = (password: string, hash: string) => Promise<boolean>;
 
-/**
- * A hash type WorkOS accepts but the emulator cannot check yet. Sign-in answers 501 rather than
- * "invalid credentials", so nobody mistakes a missing verifier for a badly imported hash.
- */
-export class UnsupportedPasswordHashTypeError extends Error {
-  override name = 'UnsupportedPasswordHashTypeError';
-  readonly hashType: PasswordHashType;
-
-  constructor(hashType: PasswordHashType) {
-    super(`Verifying ${hashType} password hashes is not supported by the emulator yet`);
-    this.hashType = hashType;
-  }
+/** Constant time for equal lengths; a length mismatch says nothing secret (lengths are public). */
+function bytesEqual(computed: Uint8Array, stored: Uint8Array): boolean {
+  return computed.length === stored.length && timingSafeEqual(computed, stored);
 }
 
-/**
- * The modular-crypt bcrypt string WorkOS imports as-is (reference C.2): `$2a$`, `$2b$` or `$2y$`,
- * a two-digit cost bcrypt allows (04-31), then 22 characters of salt and 31 of hash.
- */
-const bcryptHashPattern = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
+function deriveScryptKey(
+  password: Uint8Array,
+  salt: Uint8Array,
+  keyLength: number,
+  { N, r, p }: { N: number; r: number; p: number },
+): Promise<Buffer> {
+  const options: ScryptOptions = {
+    N,
+    r,
+    p,
+    // OpenSSL refuses when its working memory, 128·r·(N + p + 2) bytes, exceeds maxmem (32 MiB by
+    // default, too little for N=2^18). The parsers cap 128·N·r·p at 1 GiB, so this stays bounded.
+    maxmem: 128 * r * (N + p + 2) + 1024 * 1024,
+  };
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, keyLength, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+function utf8(password: string): Buffer {
+  return Buffer.from(password, 'utf8');
+}
 
 async function verifyBcrypt(password: string, hash: string): Promise<boolean> {
   return bcrypt.compare(password, hash);
 }
 
-function notSupportedYet(hashType: PasswordHashType): PasswordVerifier {
-  return async function refuseUnsupportedHashType() {
-    throw new UnsupportedPasswordHashTypeError(hashType);
-  };
+async function verifyScrypt(password: string, hash: string): Promise<boolean> {
+  const stored = parseScryptHash(hash);
+  const computed = await deriveScryptKey(utf8(password), stored.salt, stored.hash.length, {
+    N: stored.cost,
+    r: stored.blockSize,
+    p: stored.parallelization,
+  });
+  return bytesEqual(computed, stored.hash);
 }
 
-/** One verifier per hash type WorkOS accepts. Only bcrypt is implemented so far. */
-export const passwordVerifiers: Record<PasswordHashType, PasswordVerifier> = {
-  bcrypt: verifyBcrypt,
-  scrypt: notSupportedYet('scrypt'),
-  'firebase-scrypt': notSupportedYet('firebase-scrypt'),
-  ssha: notSupportedYet('ssha'),
-  pbkdf2: notSupportedYet('pbkdf2'),
-  argon2: notSupportedYet('argon2'),
-};
-
-function isNonEmpty(hash: string): boolean {
-  return hash.length > 0;
+async function verifyPbkdf2(password: string, hash: string): Promise<boolean> {
+  const stored = parsePbkdf2Hash(hash);
+  const computed = await new Promise<Buffer>((resolve, reject) => {
+    pbkdf2(
+      utf8(password),
+      stored.salt,
+      stored.iterations,
+      stored.hash.length,
+      stored.digest,
+      (error, key) => (error ? reject(error) : resolve(key)),
+    );
+  });
+  return bytesEqual(computed, stored.hash);
 }
+
+const argon2Functions = { argon2id, argon2i, argon2d } as const;
+
+async function verifyArgon2(password: string, hash: string): Promise<boolean> {
+  const stored = parseArgon2Hash(hash);
+  const computed = await argon2Functions[stored.variant]({
+    password: utf8(password),
+    salt: stored.salt,
+    iterations: stored.iterations,
+    parallelism: stored.parallelism,
+    memorySize: stored.memoryKiB,
+    hashLength: stored.hash.length,
+    outputType: 'binary',
+  });
+  return bytesEqual(computed, stored.hash);
+}
+
+async function verifySsha(password: string, hash: string): Promise<boolean> {
+  const stored = parseSshaHash(hash);
+  const computed = createHash('sha1').update(utf8(password)).update(stored.salt).digest();
+  return bytesEqual(computed, stored.digest);
+}
+
+/** Firebase's scrypt derives a 32-byte key: one AES-256 key. */
+const firebaseDerivedKeyBytes = 32;
 
 /**
- * Format checks applied when a hash is imported, so a malformed hash is refused at import time as
- * WorkOS would, not discovered at the user's first sign-in. Types without a verifier only need to
- * be non-empty until their verifier (and a real format check) lands.
+ * Firebase's modified scrypt: derive a key with scrypt(password, salt ‖ salt separator,
+ * N = 2^mem_cost, r = rounds, p = 1), then AES-256-CTR-encrypt the project's signer key with it
+ * under an all-zero IV. The ciphertext is the stored hash.
  */
-export const passwordHashFormatChecks: Record<PasswordHashType, (hash: string) => boolean> = {
-  bcrypt: (hash) => bcryptHashPattern.test(hash),
-  scrypt: isNonEmpty,
-  'firebase-scrypt': isNonEmpty,
-  ssha: isNonEmpty,
-  pbkdf2: isNonEmpty,
-  argon2: isNonEmpty,
+async function firebaseScryptHash(
+  password: string,
+  parameters: {
+    signerKey: Uint8Array;
+    saltSeparator: Uint8Array;
+    rounds: number;
+    memCost: number;
+    salt: Uint8Array;
+  },
+): Promise<Buffer> {
+  const key = await deriveScryptKey(
+    utf8(password),
+    Buffer.concat([parameters.salt, parameters.saltSeparator]),
+    firebaseDerivedKeyBytes,
+    { N: 2 ** parameters.memCost, r: parameters.rounds, p: 1 },
+  );
+  const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  return Buffer.concat([cipher.update(parameters.signerKey), cipher.final()]);
+}
+
+async function verifyFirebaseScrypt(password: string, hash: string): Promise<boolean> {
+  const stored = parseFirebaseScryptHash(hash);
+  return bytesEqual(await firebaseScryptHash(password, stored), stored.hash);
+}
+
+/** One verifier per hash type WorkOS accepts (reference C.2). */
+export const passwordVerifiers: Record<PasswordHashType, PasswordVerifier> = {
+  bcrypt: verifyBcrypt,
+  scrypt: verifyScrypt,
+  'firebase-scrypt': verifyFirebaseScrypt,
+  ssha: verifySsha,
+  pbkdf2: verifyPbkdf2,
+  argon2: verifyArgon2,
 };
 
 /**

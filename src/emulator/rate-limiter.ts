@@ -7,6 +7,19 @@ export interface RateLimit {
 /** WorkOS AuthKit limits per environment (reference C.1): reads 1,000 / 10 s, writes 500 / 10 s. */
 export const workOsReadLimit: RateLimit = { requests: 1_000, windowMs: 10_000 };
 export const workOsWriteLimit: RateLimit = { requests: 500, windowMs: 10_000 };
+/** WorkOS's general limit on every request, per API key (reference C.1): 6,000 / 60 s. */
+export const workOsGeneralLimit: RateLimit = { requests: 6_000, windowMs: 60_000 };
+/** Password reset sends, per email (reference C.1): 3 / 60 s. */
+export const workOsPasswordResetLimit: RateLimit = { requests: 3, windowMs: 60_000 };
+
+function assertValidRateLimit(limit: RateLimit): void {
+  if (!Number.isInteger(limit.requests) || limit.requests < 1) {
+    throw new RangeError('Rate limit requests must be a positive integer');
+  }
+  if (!Number.isFinite(limit.windowMs) || limit.windowMs <= 0) {
+    throw new RangeError('Rate limit windowMs must be a positive number');
+  }
+}
 
 export type RateLimitDecision =
   | { allowed: true; limit: number; remaining: number; resetSeconds: number }
@@ -30,12 +43,7 @@ export class SlidingWindowRateLimiter {
   #admittedAt: number[] = [];
 
   constructor(limit: RateLimit) {
-    if (!Number.isInteger(limit.requests) || limit.requests < 1) {
-      throw new RangeError('Rate limit requests must be a positive integer');
-    }
-    if (!Number.isFinite(limit.windowMs) || limit.windowMs <= 0) {
-      throw new RangeError('Rate limit windowMs must be a positive number');
-    }
+    assertValidRateLimit(limit);
     this.limit = { ...limit };
   }
 
@@ -68,6 +76,12 @@ export class SlidingWindowRateLimiter {
     this.#admittedAt = [];
   }
 
+  /** True when nothing admitted is still inside the window, so forgetting this limiter is safe. */
+  isIdle(now: number): boolean {
+    this.#forgetOlderThanWindow(now);
+    return this.#admittedAt.length === 0;
+  }
+
   #forgetOlderThanWindow(now: number): void {
     const windowStart = now - this.limit.windowMs;
     let expired = 0;
@@ -83,6 +97,47 @@ export class SlidingWindowRateLimiter {
     return Math.ceil((oldest + this.limit.windowMs - now) / 1000);
   }
 }
+
+/**
+ * One sliding window per key, for limits WorkOS counts per email or per user (password reset
+ * sends: 3 per 60 s per email). Idle windows are swept now and then, so a long import that
+ * touches every user once does not keep one limiter per user forever.
+ */
+export class KeyedRateLimiter {
+  readonly limit: RateLimit;
+  #byKey = new Map<string, SlidingWindowRateLimiter>();
+  #acquiresSinceSweep = 0;
+
+  constructor(limit: RateLimit) {
+    assertValidRateLimit(limit);
+    this.limit = { ...limit };
+  }
+
+  tryAcquire(key: string, now: number): RateLimitDecision {
+    this.#acquiresSinceSweep += 1;
+    if (this.#acquiresSinceSweep >= keyedSweepInterval) this.#sweep(now);
+    let limiter = this.#byKey.get(key);
+    if (limiter === undefined) {
+      limiter = new SlidingWindowRateLimiter(this.limit);
+      this.#byKey.set(key, limiter);
+    }
+    return limiter.tryAcquire(now);
+  }
+
+  reset(): void {
+    this.#byKey.clear();
+    this.#acquiresSinceSweep = 0;
+  }
+
+  #sweep(now: number): void {
+    this.#acquiresSinceSweep = 0;
+    for (const [key, limiter] of this.#byKey) {
+      if (limiter.isIdle(now)) this.#byKey.delete(key);
+    }
+  }
+}
+
+const keyedSweepInterval = 10_000;
 
 /** The `X-RateLimit-*` headers; `Reset` is seconds until the oldest counted request leaves. */
 export function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {

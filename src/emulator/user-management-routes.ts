@@ -1,3 +1,4 @@
+import type { EmulatorApiContext } from './api-context.ts';
 import {
   EmulatorHttpError,
   type EmulatorRequest,
@@ -6,19 +7,21 @@ import {
   secretsMatch,
 } from './http.ts';
 import { newUserId } from './ids.ts';
+import { membershipRoutes } from './membership-routes.ts';
+import { passwordResetRoutes } from './password-reset-routes.ts';
+import { hashPlainPassword, passwordVerifiers } from './password-verifiers.ts';
 import {
-  hashPlainPassword,
-  passwordVerifiers,
-  UnsupportedPasswordHashTypeError,
-} from './password-verifiers.ts';
+  entityNotFound,
+  findRoute,
+  listBody,
+  parsePageQuery,
+  pathParameter,
+  type Route,
+  routeNotFound,
+  throwIfIssues,
+} from './route-helpers.ts';
 import { createRefreshToken, createUnsignedAccessToken } from './session-tokens.ts';
-import type { EmulatorCounters } from './stats.ts';
-import {
-  type EmulatedUser,
-  type ListUsersQuery,
-  toUserResponseBody,
-  type UserStore,
-} from './user-store.ts';
+import { type EmulatedUser, type ListUsersQuery, toUserResponseBody } from './user-store.ts';
 import {
   checkMetadataSize,
   mergeMetadata,
@@ -29,33 +32,6 @@ import {
   validationFailed,
 } from './user-validation.ts';
 
-export interface UserManagementContext {
-  store: UserStore;
-  counters: EmulatorCounters;
-  /** Answer duplicates the way WorkOS (and its emulator) did before: 409 `user_already_exists`. */
-  legacyDuplicateErrors: boolean;
-  /** When set, `client_secret` on authenticate must equal it, as WorkOS requires the API key. */
-  apiKey: string | undefined;
-  /** When set, `client_id` on authenticate must equal it. */
-  clientId: string | undefined;
-  /** The `iss` claim of access tokens: the emulator's own URL. */
-  issuer: string;
-  now: () => Date;
-}
-
-type RouteHandler = (
-  context: UserManagementContext,
-  request: EmulatorRequest,
-  segments: string[],
-) => Promise<EmulatorResponse>;
-
-interface Route {
-  method: string;
-  /** Path segments after `/user_management`; `:param` matches any one segment. */
-  pattern: string[];
-  handle: RouteHandler;
-}
-
 const routes: Route[] = [
   { method: 'POST', pattern: ['users'], handle: createUser },
   { method: 'GET', pattern: ['users'], handle: listUsers },
@@ -64,59 +40,25 @@ const routes: Route[] = [
   { method: 'PUT', pattern: ['users', ':id'], handle: updateUser },
   { method: 'DELETE', pattern: ['users', ':id'], handle: deleteUser },
   { method: 'POST', pattern: ['authenticate'], handle: authenticate },
+  ...membershipRoutes,
+  ...passwordResetRoutes,
 ];
 
 /** Dispatches one authorized, admitted request under `/user_management`. */
 export async function routeUserManagementRequest(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   request: EmulatorRequest,
 ): Promise<EmulatorResponse> {
   const [empty, prefix, ...segments] = request.pathname.split('/');
   if (empty === '' && prefix === 'user_management') {
-    for (const route of routes) {
-      if (route.method === request.method && segmentsMatch(route.pattern, segments)) {
-        return route.handle(context, request, segments);
-      }
-    }
+    const route = findRoute(routes, request.method, segments);
+    if (route !== undefined) return route.handle(context, request, segments);
   }
   return routeNotFound(request.pathname);
 }
 
-/** The 404 for a path the emulator does not serve. */
-export function routeNotFound(pathname: string): EmulatorResponse {
-  return {
-    status: 404,
-    body: { message: `The requested path '${pathname}' could not be found.`, code: 'not_found' },
-  };
-}
-
-function segmentsMatch(pattern: string[], segments: string[]): boolean {
-  return (
-    pattern.length === segments.length &&
-    pattern.every((part, index) => part.startsWith(':') || part === segments[index])
-  );
-}
-
-/** The SDK percent-encodes path parameters (`auth0|x` arrives as `auth0%7Cx`). */
-function pathParameter(segments: string[], index: number): string {
-  const raw = segments[index] ?? '';
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new EmulatorHttpError(400, {
-      message: 'Malformed path parameter.',
-      code: 'invalid_path',
-    });
-  }
-}
-
-/** WorkOS's 404 for a missing entity; the SDK turns it into `NotFoundException` with this code. */
 function userNotFound(id: string): EmulatorHttpError {
-  return new EmulatorHttpError(404, {
-    message: `User not found: '${id}'.`,
-    code: 'entity_not_found',
-    entity_id: id,
-  });
+  return entityNotFound('User', id);
 }
 
 /**
@@ -125,7 +67,7 @@ function userNotFound(id: string): EmulatorHttpError {
  * `user_already_exists`, raised as `ConflictException`.
  */
 function duplicateUser(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   field: 'email' | 'external_id',
 ): EmulatorHttpError {
   if (context.legacyDuplicateErrors) {
@@ -150,16 +92,16 @@ function duplicateUser(
 
 /** Throws unless the email and external id are free, ignoring the user being updated. */
 function assertUnique(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   { email, externalId }: { email?: string; externalId?: string | null },
   exceptUserId?: string,
 ): void {
   if (email !== undefined) {
-    const holder = context.store.findByEmail(email);
+    const holder = context.users.findByEmail(email);
     if (holder !== undefined && holder.id !== exceptUserId) throw duplicateUser(context, 'email');
   }
   if (externalId !== undefined && externalId !== null) {
-    const holder = context.store.findByExternalId(externalId);
+    const holder = context.users.findByExternalId(externalId);
     if (holder !== undefined && holder.id !== exceptUserId) {
       throw duplicateUser(context, 'external_id');
     }
@@ -184,7 +126,7 @@ async function storedPassword(input: PasswordInput): Promise<StoredPassword> {
 }
 
 async function createUser(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   request: EmulatorRequest,
 ): Promise<EmulatorResponse> {
   const input = parseNewUser(parseJsonObject(request.rawBody));
@@ -212,90 +154,69 @@ async function createUser(
     updatedAt: now,
     ...password,
   };
-  context.store.insert(user);
+  context.users.insert(user);
   context.counters.usersCreated += 1;
   return { status: 201, body: toUserResponseBody(user) };
 }
 
 async function getUser(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   _request: EmulatorRequest,
   segments: string[],
 ): Promise<EmulatorResponse> {
   const id = pathParameter(segments, 1);
-  const user = context.store.get(id);
+  const user = context.users.get(id);
   if (user === undefined) throw userNotFound(id);
   return { status: 200, body: toUserResponseBody(user) };
 }
 
 async function getUserByExternalId(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   _request: EmulatorRequest,
   segments: string[],
 ): Promise<EmulatorResponse> {
   const externalId = pathParameter(segments, 2);
-  const user = context.store.findByExternalId(externalId);
+  const user = context.users.findByExternalId(externalId);
   if (user === undefined) throw userNotFound(externalId);
   return { status: 200, body: toUserResponseBody(user) };
 }
 
-/** `limit` 1-100 (default 10), `order` asc/desc (default desc), as the WorkOS list endpoints. */
-function parseListQuery(query: URLSearchParams): ListUsersQuery {
+function parseListUsersQuery(query: URLSearchParams): ListUsersQuery {
   const issues: ValidationIssue[] = [];
-  const limitText = query.get('limit');
-  let limit = 10;
-  if (limitText !== null) {
-    limit = /^\d+$/.test(limitText) ? Number(limitText) : 0;
-    if (limit < 1 || limit > 100) {
-      issues.push({ code: 'limit_invalid', message: 'Limit must be an integer from 1 to 100.' });
-    }
-  }
-  const order = query.get('order') ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') {
-    issues.push({ code: 'order_invalid', message: "Order must be 'asc' or 'desc'." });
-  }
-  if (issues.length > 0) throw validationFailed(issues);
-  const parsed: ListUsersQuery = { limit, order: order === 'asc' ? 'asc' : 'desc' };
+  const parsed: ListUsersQuery = parsePageQuery(query, issues);
+  throwIfIssues(issues);
   const email = query.get('email');
   if (email) parsed.email = email;
-  const before = query.get('before');
-  if (before) parsed.before = before;
-  const after = query.get('after');
-  if (after) parsed.after = after;
   return parsed;
 }
 
+/** `organization_id` keeps users with a membership, of any status, in that organization. */
 async function listUsers(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   request: EmulatorRequest,
 ): Promise<EmulatorResponse> {
-  const query = parseListQuery(request.query);
-  // The emulator holds no organizations, so no user belongs to the one asked for.
-  const page = request.query.get('organization_id')
-    ? { data: [], listMetadata: { before: null, after: null } }
-    : context.store.list(query);
-  return {
-    status: 200,
-    body: {
-      object: 'list',
-      data: page.data.map(toUserResponseBody),
-      list_metadata: page.listMetadata,
-    },
-  };
+  const query = parseListUsersQuery(request.query);
+  const organizationId = request.query.get('organization_id');
+  const members = organizationId ? context.memberships.userIdsIn(organizationId) : undefined;
+  const page = context.users.list(
+    query,
+    members === undefined ? undefined : (user) => members.has(user.id),
+  );
+  return listBody(page, toUserResponseBody);
 }
 
 async function updateUser(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   request: EmulatorRequest,
   segments: string[],
 ): Promise<EmulatorResponse> {
   const id = pathParameter(segments, 1);
-  if (context.store.get(id) === undefined) throw userNotFound(id);
+  if (context.users.get(id) === undefined) throw userNotFound(id);
   const changes = parseUserChanges(parseJsonObject(request.rawBody));
   const password =
     changes.password === undefined ? undefined : await storedPassword(changes.password);
   // Read again after the await: the user may have changed or gone meanwhile.
-  const current = context.store.get(id);
+  const current = context.users.get(id);
   if (current === undefined) throw userNotFound(id);
   assertUnique(context, { email: changes.email, externalId: changes.externalId }, id);
   const metadata =
@@ -318,18 +239,20 @@ async function updateUser(
     ...password,
     updatedAt: context.now().toISOString(),
   };
-  context.store.replace(updated);
+  context.users.replace(updated);
   context.counters.usersUpdated += 1;
   return { status: 200, body: toUserResponseBody(updated) };
 }
 
 async function deleteUser(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   _request: EmulatorRequest,
   segments: string[],
 ): Promise<EmulatorResponse> {
   const id = pathParameter(segments, 1);
-  if (!context.store.delete(id)) throw userNotFound(id);
+  if (!context.users.delete(id)) throw userNotFound(id);
+  // WorkOS removes a deleted user's memberships with them.
+  context.memberships.deleteForUser(id);
   context.counters.usersDeleted += 1;
   return { status: 204 };
 }
@@ -339,7 +262,7 @@ async function deleteUser(
  * `errors[]` or `error`, so the SDK raises `GenericServerException` (status 400,
  * code `invalid_credentials`).
  */
-function invalidCredentials(context: UserManagementContext): EmulatorHttpError {
+function invalidCredentials(context: EmulatorApiContext): EmulatorHttpError {
   context.counters.failedSignIns += 1;
   return new EmulatorHttpError(400, {
     code: 'invalid_credentials',
@@ -358,7 +281,7 @@ function oauthError(error: string, description: string): EmulatorHttpError {
  * API key), email, password, ... }`.
  */
 async function authenticate(
-  context: UserManagementContext,
+  context: EmulatorApiContext,
   request: EmulatorRequest,
 ): Promise<EmulatorResponse> {
   const body = parseJsonObject(request.rawBody);
@@ -386,29 +309,18 @@ async function authenticate(
   ) {
     throw oauthError('invalid_request', 'email and password are required.');
   }
-  const user = context.store.findByEmail(email);
+  const user = context.users.findByEmail(email);
   if (user === undefined || user.passwordHash === null || user.passwordHashType === null) {
     throw invalidCredentials(context);
   }
-  let matches: boolean;
-  try {
-    matches = await passwordVerifiers[user.passwordHashType](password, user.passwordHash);
-  } catch (error) {
-    if (error instanceof UnsupportedPasswordHashTypeError) {
-      throw new EmulatorHttpError(501, {
-        message: error.message,
-        code: 'password_hash_type_not_supported_by_emulator',
-      });
-    }
-    throw error;
-  }
+  const matches = await passwordVerifiers[user.passwordHashType](password, user.passwordHash);
   if (!matches) throw invalidCredentials(context);
   // Read again after the await: the user may have been deleted while the hash was checked.
-  const current = context.store.get(user.id);
+  const current = context.users.get(user.id);
   if (current === undefined) throw invalidCredentials(context);
   const now = context.now();
   const signedIn: EmulatedUser = { ...current, lastSignInAt: now.toISOString() };
-  context.store.replace(signedIn);
+  context.users.replace(signedIn);
   context.counters.signIns += 1;
   return {
     status: 200,

@@ -1,4 +1,5 @@
 import type { PasswordHashType } from '../pipeline/user-message.ts';
+import { insertSorted, type Page, type PageQuery, pageOf, removeSorted } from './cursor-pages.ts';
 
 /** A user as the emulator stores it, including what WorkOS never returns: the password hash. */
 export interface EmulatedUser {
@@ -62,18 +63,11 @@ export function toUserResponseBody(user: EmulatedUser): UserResponseBody {
   };
 }
 
-export interface ListUsersQuery {
+export interface ListUsersQuery extends PageQuery {
   email?: string;
-  limit: number;
-  order: 'asc' | 'desc';
-  before?: string;
-  after?: string;
 }
 
-export interface UserPage {
-  data: EmulatedUser[];
-  listMetadata: { before: string | null; after: string | null };
-}
+export type UserPage = Page<EmulatedUser>;
 
 /** Emails are unique per environment regardless of case. */
 export function emailKey(email: string): string {
@@ -100,12 +94,7 @@ export class UserStore {
     this.#byId.set(user.id, user);
     this.#idByEmail.set(emailKey(user.email), user.id);
     if (user.externalId !== null) this.#idByExternalId.set(user.externalId, user.id);
-    const last = this.#orderedIds.at(-1);
-    if (last === undefined || last < user.id) {
-      this.#orderedIds.push(user.id);
-    } else {
-      this.#orderedIds.splice(lowerBound(this.#orderedIds, user.id), 0, user.id);
-    }
+    insertSorted(this.#orderedIds, user.id);
   }
 
   get(id: string): EmulatedUser | undefined {
@@ -143,8 +132,7 @@ export class UserStore {
     this.#byId.delete(id);
     this.#idByEmail.delete(emailKey(user.email));
     if (user.externalId !== null) this.#idByExternalId.delete(user.externalId);
-    const index = lowerBound(this.#orderedIds, id);
-    if (this.#orderedIds[index] === id) this.#orderedIds.splice(index, 1);
+    removeSorted(this.#orderedIds, id);
     return true;
   }
 
@@ -161,80 +149,15 @@ export class UserStore {
   }
 
   /**
-   * One page in WorkOS's cursor style. `after` continues in the listing order, `before` goes
-   * back; both are user ids and are compared as ids, so a cursor whose user was deleted still
-   * works. `list_metadata.after` is set only when more users follow the page, `before` only when
-   * users precede it.
+   * One page in WorkOS's cursor style (see `pageOf`), optionally only the user with this email
+   * or only users `includes` accepts.
    */
-  list(query: ListUsersQuery): UserPage {
-    let ids = this.#orderedIds;
+  list(query: ListUsersQuery, includes?: (user: EmulatedUser) => boolean): UserPage {
+    let ids: readonly string[] = this.#orderedIds;
     if (query.email !== undefined) {
       const match = this.findByEmail(query.email);
       ids = match === undefined ? [] : [match.id];
     }
-    const window = pageWindow(ids, query);
-    const pageIds = ids.slice(window.start, window.end);
-    if (query.order === 'desc') pageIds.reverse();
-    const data = pageIds.flatMap((id) => this.#byId.get(id) ?? []);
-    const first = data[0];
-    const last = data.at(-1);
-    const moreAfter = query.order === 'asc' ? window.end < ids.length : window.start > 0;
-    const moreBefore = query.order === 'asc' ? window.start > 0 : window.end < ids.length;
-    return {
-      data,
-      listMetadata: {
-        before: moreBefore && first !== undefined ? first.id : null,
-        after: moreAfter && last !== undefined ? last.id : null,
-      },
-    };
+    return pageOf(ids, query, (id) => this.#byId.get(id), includes);
   }
-}
-
-/**
- * The slice of the ascending id list a page covers. Paging forward takes the `limit` ids nearest
- * the `after` cursor (or the start); paging back with only `before` takes the `limit` ids nearest
- * that cursor, so "previous page" returns the page the client came from.
- */
-function pageWindow(ids: string[], query: ListUsersQuery): { start: number; end: number } {
-  const { after, before, limit, order } = query;
-  let low = 0;
-  let high = ids.length;
-  if (order === 'asc') {
-    if (after !== undefined) low = upperBound(ids, after);
-    if (before !== undefined) high = lowerBound(ids, before);
-  } else {
-    if (after !== undefined) high = lowerBound(ids, after);
-    if (before !== undefined) low = upperBound(ids, before);
-  }
-  if (high <= low) return { start: low, end: low };
-  const pagingBack = before !== undefined && after === undefined;
-  // In descending order the page nearest the start of the listing sits at the high end.
-  const takeFromLow = order === 'asc' ? !pagingBack : pagingBack;
-  return takeFromLow
-    ? { start: low, end: Math.min(high, low + limit) }
-    : { start: Math.max(low, high - limit), end: high };
-}
-
-/** First index whose id is >= `id`. */
-function lowerBound(ids: string[], id: string): number {
-  let low = 0;
-  let high = ids.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((ids[middle] ?? '') < id) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** First index whose id is > `id`. */
-function upperBound(ids: string[], id: string): number {
-  let low = 0;
-  let high = ids.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((ids[middle] ?? '') <= id) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

@@ -1,6 +1,6 @@
 import { type PasswordHashType, passwordHashTypes } from '../pipeline/user-message.ts';
 import { EmulatorHttpError } from './http.ts';
-import { passwordHashFormatChecks } from './password-verifiers.ts';
+import { passwordHashProblem } from './password-hash-formats.ts';
 
 /** One entry of a 422 body's `errors[]`. */
 export interface ValidationIssue {
@@ -140,7 +140,7 @@ export function checkMetadataSize(
   }
 }
 
-function readEmail(value: unknown, issues: ValidationIssue[]): string | undefined {
+export function readEmail(value: unknown, issues: ValidationIssue[]): string | undefined {
   if (typeof value !== 'string' || value.trim() === '') {
     issues.push({ code: 'email_string_required', message: 'Email must be a non-empty string.' });
     return undefined;
@@ -153,7 +153,7 @@ function readEmail(value: unknown, issues: ValidationIssue[]): string | undefine
 }
 
 /** `undefined` when absent; null and strings pass; anything else is an issue. */
-function readOptionalString(
+export function readOptionalString(
   body: Record<string, unknown>,
   field: string,
   issues: ValidationIssue[],
@@ -176,7 +176,10 @@ function readOptionalBoolean(
   return undefined;
 }
 
-function readExternalId(value: unknown, issues: ValidationIssue[]): string | null | undefined {
+export function readExternalId(
+  value: unknown,
+  issues: ValidationIssue[],
+): string | null | undefined {
   if (value === undefined) return undefined;
   // null clears the external id on update; on create it is the same as leaving it out.
   if (value === null) return null;
@@ -197,7 +200,7 @@ function readExternalId(value: unknown, issues: ValidationIssue[]): string | nul
   return value;
 }
 
-function readMetadata(
+export function readMetadata(
   value: unknown,
   { nullDeletes }: { nullDeletes: boolean },
   issues: ValidationIssue[],
@@ -279,11 +282,9 @@ function readPassword(
     });
     return undefined;
   }
-  if (!passwordHashFormatChecks[hashType](hash)) {
-    issues.push({
-      code: 'password_hash_invalid',
-      message: `password_hash is not a valid ${hashType} hash.`,
-    });
+  const problem = passwordHashProblem(hashType, hash);
+  if (problem !== undefined) {
+    issues.push({ code: problem.code, message: `password_hash: ${problem.message}` });
     return undefined;
   }
   return { kind: 'password_hash', hash, hashType };

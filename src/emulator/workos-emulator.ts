@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type PipelineLogger, logger as sharedLogger } from '../logger.ts';
+import type { EmulatorApiContext } from './api-context.ts';
 import { controlPathPrefix, routeControlRequest } from './control-routes.ts';
 import { type EmulatorFaults, FaultQueue, type InjectedFault } from './faults.ts';
 import {
@@ -20,23 +21,31 @@ import {
   sendResponse,
 } from './http.ts';
 import { newRequestId } from './ids.ts';
+import { type EmulatedMembership, MembershipStore } from './membership-store.ts';
+import { isOrganizationPath, routeOrganizationRequest } from './organization-routes.ts';
+import { type EmulatedOrganization, OrganizationStore } from './organization-store.ts';
+import { type EmulatedPasswordReset, PasswordResetLog } from './password-reset-log.ts';
 import {
+  KeyedRateLimiter,
   type RateLimit,
   rateLimitHeaders,
   SlidingWindowRateLimiter,
+  workOsGeneralLimit,
+  workOsPasswordResetLimit,
   workOsReadLimit,
   workOsWriteLimit,
 } from './rate-limiter.ts';
-import { createCounters, type EmulatorCounters, type EmulatorStats } from './stats.ts';
-import {
-  routeNotFound,
-  routeUserManagementRequest,
-  type UserManagementContext,
-} from './user-management-routes.ts';
+import { routeNotFound } from './route-helpers.ts';
+import { createCounters, type EmulatorStats } from './stats.ts';
+import { routeUserManagementRequest } from './user-management-routes.ts';
 import { type EmulatedUser, UserStore } from './user-store.ts';
 
 export type { EmulatorFaults, FaultSpec, PendingFault } from './faults.ts';
+export type { EmulatedMembership, MembershipStatus } from './membership-store.ts';
+export type { EmulatedOrganization, EmulatedOrganizationDomain } from './organization-store.ts';
+export type { EmulatedPasswordReset } from './password-reset-log.ts';
 export type { RateLimit } from './rate-limiter.ts';
+export { workOsGeneralLimit } from './rate-limiter.ts';
 export type { EmulatorStats } from './stats.ts';
 export type { EmulatedUser } from './user-store.ts';
 
@@ -51,6 +60,18 @@ export interface WorkOsEmulatorOptions {
   writeLimit?: RateLimit | false;
   /** Reads under /user_management. Default 1,000 per 10 s; false: unlimited. */
   readLimit?: RateLimit | false;
+  /**
+   * Every API request, organizations included (WorkOS: 6,000 per 60 s per API key, exported as
+   * `workOsGeneralLimit`). Default false (unlimited), so turning off `readLimit` and
+   * `writeLimit` still means no limits, as callers have relied on.
+   */
+  generalLimit?: RateLimit | false;
+  /** `POST /user_management/password_reset` per email. Default 3 per 60 s; false: unlimited. */
+  passwordResetLimit?: RateLimit | false;
+  /** Allow memberships with more than one role (WorkOS's Multiple Roles setting). Default false. */
+  multipleRoles?: boolean;
+  /** Where password reset links point. Default `<emulator url>/reset-password` (not served). */
+  passwordResetUrl?: string;
   /** Answer duplicate users as older WorkOS versions did: 409 `user_already_exists`. */
   legacyDuplicateErrors?: boolean;
   /** When set, `authenticateWithPassword` must be called with this client id. */
@@ -67,7 +88,16 @@ export interface RunningWorkOsEmulator {
   stats(): EmulatorStats;
   /** Copies of the stored users, oldest first, with their stored password hashes. */
   users(): EmulatedUser[];
-  /** Forgets users, faults, rate-limit windows and counters. */
+  /** Copies of the stored organizations, oldest first. */
+  organizations(): EmulatedOrganization[];
+  /** Copies of the stored organization memberships, oldest first. */
+  memberships(): EmulatedMembership[];
+  /** Every password reset created (the emails WorkOS would send), oldest first. */
+  passwordResets(): EmulatedPasswordReset[];
+  /**
+   * Forgets users, organizations, memberships, password resets, idempotency keys, faults,
+   * rate-limit windows and counters.
+   */
   reset(): void;
   /** Stops listening and drops open keep-alive connections and delayed responses. */
   close(): Promise<void>;
@@ -76,22 +106,22 @@ export interface RunningWorkOsEmulator {
 /** Everything one running emulator holds, like one WorkOS environment. */
 interface EmulatorState {
   apiKey: string | undefined;
-  store: UserStore;
   faults: FaultQueue;
-  counters: EmulatorCounters;
+  generalLimiter: SlidingWindowRateLimiter | undefined;
   readLimiter: SlidingWindowRateLimiter | undefined;
   writeLimiter: SlidingWindowRateLimiter | undefined;
-  userManagement: UserManagementContext;
+  api: EmulatorApiContext;
   logger: Pick<PipelineLogger, 'error'>;
   /** Aborted on close so delayed responses do not keep the process alive. */
   closing: AbortController;
 }
 
-type RequestKind = 'read' | 'write' | 'authenticate' | 'other';
+type RequestKind = 'read' | 'write' | 'authenticate' | 'organization' | 'other';
 
 /**
- * Starts a local server that speaks the WorkOS user-management API the way `@workos-inc/node`
- * v11 calls it, with WorkOS's rate limits and error bodies, plus fault injection for tests.
+ * Starts a local server that speaks the WorkOS user-management and organizations API the way
+ * `@workos-inc/node` v11 calls it, with WorkOS's rate limits and error bodies, plus fault
+ * injection for tests.
  */
 export async function startWorkOsEmulator(
   options: WorkOsEmulatorOptions = {},
@@ -101,23 +131,29 @@ export async function startWorkOsEmulator(
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65_535) {
     throw new RangeError('Emulator port must be an integer from 0 to 65535');
   }
-  const store = new UserStore();
-  const counters = createCounters();
   const apiKey = options.apiKey === '' ? undefined : options.apiKey;
+  const passwordResetLimit = options.passwordResetLimit ?? workOsPasswordResetLimit;
   const state: EmulatorState = {
     apiKey,
-    store,
     faults: new FaultQueue(),
-    counters,
+    generalLimiter: createLimiter(options.generalLimit ?? false, workOsGeneralLimit),
     readLimiter: createLimiter(options.readLimit, workOsReadLimit),
     writeLimiter: createLimiter(options.writeLimit, workOsWriteLimit),
-    userManagement: {
-      store,
-      counters,
+    api: {
+      users: new UserStore(),
+      organizations: new OrganizationStore(),
+      memberships: new MembershipStore(),
+      passwordResets: new PasswordResetLog(),
+      passwordResetLimiter:
+        passwordResetLimit === false ? undefined : new KeyedRateLimiter(passwordResetLimit),
+      organizationCreatesByIdempotencyKey: new Map(),
+      counters: createCounters(),
       legacyDuplicateErrors: options.legacyDuplicateErrors ?? false,
+      multipleRoles: options.multipleRoles ?? false,
       apiKey,
       clientId: options.clientId,
       issuer: '',
+      passwordResetUrl: '',
       now: () => new Date(),
     },
     logger: options.logger ?? sharedLogger,
@@ -130,7 +166,8 @@ export async function startWorkOsEmulator(
   await listen(server, requestedPort, host);
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  state.userManagement.issuer = url;
+  state.api.issuer = url;
+  state.api.passwordResetUrl = options.passwordResetUrl ?? `${url}/reset-password`;
 
   let closed: Promise<void> | undefined;
   function close(): Promise<void> {
@@ -148,7 +185,10 @@ export async function startWorkOsEmulator(
     port,
     faults: state.faults,
     stats: () => statsOf(state),
-    users: () => structuredClone(state.store.all()),
+    users: () => structuredClone(state.api.users.all()),
+    organizations: () => structuredClone(state.api.organizations.all()),
+    memberships: () => structuredClone(state.api.memberships.all()),
+    passwordResets: () => structuredClone(state.api.passwordResets.all()),
     reset: () => resetState(state),
     close,
   };
@@ -186,6 +226,7 @@ async function respond(
       pathname: requestUrl.pathname,
       query: requestUrl.searchParams,
       rawBody: await readRequestBody(request),
+      idempotencyKey: singleHeader(request.headers['idempotency-key']),
     };
     const answer = emulatorRequest.pathname.startsWith(controlPathPrefix)
       ? routeControlRequest(
@@ -212,16 +253,34 @@ async function respond(
   }
 }
 
+/** A header sent once; an empty or repeated one counts as absent. */
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 function statsOf(state: EmulatorState): EmulatorStats {
-  return { ...state.counters, userCount: state.store.size };
+  const { api } = state;
+  return {
+    ...api.counters,
+    userCount: api.users.size,
+    organizationCount: api.organizations.size,
+    membershipCount: api.memberships.size,
+  };
 }
 
 function resetState(state: EmulatorState): void {
-  state.store.clear();
+  const { api } = state;
+  api.users.clear();
+  api.organizations.clear();
+  api.memberships.clear();
+  api.passwordResets.clear();
+  api.passwordResetLimiter?.reset();
+  api.organizationCreatesByIdempotencyKey.clear();
   state.faults.clear();
+  state.generalLimiter?.reset();
   state.readLimiter?.reset();
   state.writeLimiter?.reset();
-  Object.assign(state.counters, createCounters());
+  Object.assign(api.counters, createCounters());
 }
 
 /**
@@ -233,7 +292,7 @@ async function answerApiRequest(
   request: IncomingMessage,
   emulatorRequest: EmulatorRequest,
 ): Promise<EmulatorResponse> {
-  const { counters } = state;
+  const { counters } = state.api;
   counters.requests += 1;
   if (!isAuthorized(request.headers.authorization, state.apiKey)) {
     counters.unauthorized += 1;
@@ -243,6 +302,7 @@ async function answerApiRequest(
   if (kind === 'read') counters.reads += 1;
   if (kind === 'write') counters.writes += 1;
   if (kind === 'authenticate') counters.authentications += 1;
+  if (kind === 'organization') counters.organizationRequests += 1;
 
   const fault = state.faults.take(emulatorRequest.method, emulatorRequest.pathname);
   if (fault?.delayMs !== undefined && fault.delayMs > 0) {
@@ -251,11 +311,16 @@ async function answerApiRequest(
   }
   if (fault?.status !== undefined) return injectedFaultResponse(state, fault.status, fault);
 
-  const limiter =
-    kind === 'read' ? state.readLimiter : kind === 'write' ? state.writeLimiter : undefined;
+  // WorkOS's general limit counts every request; AuthKit's read and write limits come on top.
   let limitHeaders: Record<string, string> = {};
-  if (limiter !== undefined) {
+  const limiters = [
+    state.generalLimiter,
+    kind === 'read' ? state.readLimiter : kind === 'write' ? state.writeLimiter : undefined,
+  ];
+  for (const limiter of limiters) {
+    if (limiter === undefined) continue;
     const decision = limiter.tryAcquire(performance.now());
+    // The narrower limit's headers win: they say more about what the caller is about to hit.
     limitHeaders = rateLimitHeaders(decision);
     if (!decision.allowed) {
       counters.rateLimited += 1;
@@ -269,10 +334,7 @@ async function answerApiRequest(
 
   let answer: EmulatorResponse;
   try {
-    answer =
-      kind === 'other'
-        ? routeNotFound(emulatorRequest.pathname)
-        : await routeUserManagementRequest(state.userManagement, emulatorRequest);
+    answer = await routeApiRequest(state.api, kind, emulatorRequest);
   } catch (error) {
     if (!(error instanceof EmulatorHttpError)) throw error;
     answer = error.toResponse();
@@ -280,26 +342,41 @@ async function answerApiRequest(
   return { ...answer, headers: { ...limitHeaders, ...answer.headers } };
 }
 
+function routeApiRequest(
+  api: EmulatorApiContext,
+  kind: RequestKind,
+  request: EmulatorRequest,
+): Promise<EmulatorResponse> {
+  if (kind === 'organization') return routeOrganizationRequest(api, request);
+  if (kind === 'other') return Promise.resolve(routeNotFound(request.pathname));
+  return routeUserManagementRequest(api, request);
+}
+
 function injectedFaultResponse(
   state: EmulatorState,
   status: NonNullable<InjectedFault['status']>,
   fault: InjectedFault,
 ): EmulatorResponse {
+  const { counters } = state.api;
   if (status === 429) {
-    state.counters.rateLimited += 1;
-    state.counters.injectedRateLimits += 1;
+    counters.rateLimited += 1;
+    counters.injectedRateLimits += 1;
     return {
       status,
       body: { message: 'Too Many Requests', code: 'rate_limit_exceeded' },
       headers: { 'Retry-After': String(fault.retryAfterSeconds ?? 1) },
     };
   }
-  state.counters.injectedServerErrors += 1;
+  counters.injectedServerErrors += 1;
   return { status, body: { message: STATUS_CODES[status] ?? 'Internal Server Error' } };
 }
 
-/** WorkOS counts reads and writes under /user_management separately; sign-ins count as neither. */
+/**
+ * WorkOS counts reads and writes under /user_management separately; sign-ins count as neither,
+ * and organization requests fall under the general limit only (reference C.1).
+ */
 function classifyRequest(method: string, pathname: string): RequestKind {
+  if (isOrganizationPath(pathname)) return 'organization';
   if (pathname !== '/user_management' && !pathname.startsWith('/user_management/')) return 'other';
   if (pathname === '/user_management/authenticate') return 'authenticate';
   if (method === 'GET' || method === 'HEAD') return 'read';

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitHeaders, SlidingWindowRateLimiter } from '../../../src/emulator/rate-limiter.ts';
+import {
+  KeyedRateLimiter,
+  rateLimitHeaders,
+  SlidingWindowRateLimiter,
+} from '../../../src/emulator/rate-limiter.ts';
 
 function admittedAt(limiter: SlidingWindowRateLimiter, times: number[]): boolean[] {
   return times.map((time) => limiter.tryAcquire(time).allowed);
@@ -90,5 +94,38 @@ describe('SlidingWindowRateLimiter', () => {
     { requests: 5, windowMs: 0 },
   ])('rejects a nonsensical limit %o', (limit) => {
     expect(() => new SlidingWindowRateLimiter(limit)).toThrow(RangeError);
+  });
+});
+
+describe('KeyedRateLimiter', () => {
+  it('keeps one window per key, so one email at its limit does not hold back another', () => {
+    const limiter = new KeyedRateLimiter({ requests: 3, windowMs: 60_000 });
+    const sends = (key: string, times: number[]) =>
+      times.map((time) => limiter.tryAcquire(key, time).allowed);
+    expect(sends('a@example.test', [0, 1, 2, 3])).toEqual([true, true, true, false]);
+    expect(sends('b@example.test', [4])).toEqual([true]);
+    expect(limiter.tryAcquire('a@example.test', 5)).toMatchObject({
+      allowed: false,
+      retryAfterSeconds: 60,
+    });
+    expect(sends('a@example.test', [60_001])).toEqual([true]);
+  });
+
+  it('still limits a key after sweeping thousands of idle ones', () => {
+    const limiter = new KeyedRateLimiter({ requests: 1, windowMs: 1_000 });
+    expect(limiter.tryAcquire('busy', 0).allowed).toBe(true);
+    for (let index = 0; index < 10_000; index += 1) limiter.tryAcquire(`idle-${index}`, 500);
+    expect(limiter.tryAcquire('busy', 900).allowed).toBe(false);
+  });
+
+  it('forgets every window on reset', () => {
+    const limiter = new KeyedRateLimiter({ requests: 1, windowMs: 60_000 });
+    limiter.tryAcquire('a', 0);
+    limiter.reset();
+    expect(limiter.tryAcquire('a', 1).allowed).toBe(true);
+  });
+
+  it('rejects a nonsensical limit up front', () => {
+    expect(() => new KeyedRateLimiter({ requests: 0, windowMs: 1_000 })).toThrow(RangeError);
   });
 });

@@ -140,25 +140,6 @@ describe('WorkOS emulator: password sign-in through the real SDK', () => {
     });
   });
 
-  it('says plainly when the stored hash type has no verifier in the emulator yet', async () => {
-    await workos.userManagement.createUser({
-      email: 'scrypt@example.test',
-      passwordHash: '$scrypt$v=1$n=16384,r=8,p=1,kl=64$c2FsdA$aGFzaA',
-      passwordHashType: 'scrypt',
-    });
-    const error = await failureOf(() =>
-      workos.userManagement.authenticateWithPassword({
-        email: 'scrypt@example.test',
-        password: knownPassword,
-      }),
-    );
-    expect(error).toBeInstanceOf(GenericServerException);
-    expect(error).toMatchObject({
-      status: 501,
-      code: 'password_hash_type_not_supported_by_emulator',
-    });
-  });
-
   it('refuses a client id other than the configured one with an OauthException', async () => {
     await importUserWithKnownHash();
     const error = await failureOf(() =>

@@ -272,7 +272,7 @@ describe('WorkOS emulator: users through the real SDK', () => {
   });
 
   it('answers an unknown path with a JSON 404 and an X-Request-ID', async () => {
-    const response = await fetch(`${emulator.url}/organizations`, {
+    const response = await fetch(`${emulator.url}/directory_users`, {
       headers: { Authorization: `Bearer ${testApiKey}` },
     });
     expect(response.status).toBe(404);
