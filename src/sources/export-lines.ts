@@ -307,9 +307,16 @@ async function* remainingChunks(
 
 /**
  * Compressed bytes are handed to zlib at most this many at a time. What one write inflates to is
- * held until the reader takes it, so this bounds memory even for a file that inflates 1000:1.
+ * held until the reader takes it, so this bounds memory even for a file built to inflate at
+ * deflate's maximum of 1032:1 (16 MiB); an Auth0 export inflates about 11:1.
  */
 const maxCompressedWriteBytes = 16 * 1024;
+
+/**
+ * zlib's output buffer. 64 KiB rather than the default 16 KiB: a quarter of the callbacks, and the
+ * line reader ran 30-60% faster on gzip; the cost is the most a corruption can hide (below).
+ */
+const inflatedChunkBytes = 64 * 1024;
 
 /**
  * Inflated bytes zlib may run ahead of the reader. Enough for zlib (on the thread pool) to keep
@@ -327,13 +334,13 @@ const inflateAheadBytes = 1024 * 1024;
  * less than `inflateAheadBytes`.
  *
  * zlib reports an error instead of the output of the call that failed, so up to one output
- * buffer (16 KiB) just before a corruption is not seen; a truncation loses nothing.
+ * buffer (64 KiB) just before a corruption is not seen; a truncation loses nothing.
  */
 async function* gunzipped(
   head: Buffer[],
   rest: AsyncIterable<Buffer> | undefined,
 ): AsyncGenerator<Buffer> {
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: inflatedChunkBytes });
   let inflated: Buffer[] = [];
   let inflatedBytes = 0;
   let failure: unknown;
