@@ -47,6 +47,8 @@ export async function planDuplicateEmails(
     duplicated.add(key);
     if (candidate % rankSlots > current % rankSlots) winners.set(key, candidate);
   }
+  // Most exports have no shared email: then nothing needs hashing a second time.
+  if (duplicated.size === 0) return noDuplicateEmails;
   return {
     duplicatedEmails: duplicated.size,
     mergedInto(email, line) {
