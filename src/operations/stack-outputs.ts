@@ -45,21 +45,18 @@ export async function readStackOutputs(
   cloudformation: CloudFormationClient,
   environment: string,
 ): Promise<PipelineOutputs> {
-  const stackName = stackNameFor(environment);
-  const stack = await describeStack(cloudformation, stackName, environment);
-  const parsed = stackOutputsSchema.safeParse(outputsByKey(stack.Outputs ?? []));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '?');
-      return issue.code === 'invalid_type' ? `${key} (missing)` : `${key} (${issue.message})`;
-    });
-    throw new ConfigError(
-      `Stack ${stackName} (status ${stack.StackStatus ?? 'unknown'}) lacks usable outputs: ` +
-        `${problems.join(', ')}. Deploy the current version with ` +
-        `\`npm run cdk -- deploy -c env=${environment}\`.`,
-    );
-  }
-  const outputs = parsed.data;
+  const { stackName, outputs } = await parsedOutputs(
+    cloudformation,
+    environment,
+    stackOutputsSchema,
+  );
+  return pipelineOutputsOf(stackName, outputs);
+}
+
+function pipelineOutputsOf(
+  stackName: string,
+  outputs: z.infer<typeof stackOutputsSchema>,
+): PipelineOutputs {
   return {
     stackName,
     exportBucketName: outputs.ExportBucketName,
@@ -71,6 +68,30 @@ export async function readStackOutputs(
     workosApiKeySecretArn: outputs.WorkosApiKeySecretArn,
     splitterFailureQueueUrl: outputs.SplitterFailureQueueUrl,
   };
+}
+
+/**
+ * The environment's stack outputs, checked against `schema`. Throws a `ConfigError` an operator
+ * can act on, naming every output a stack deployed by an older version of the app lacks.
+ */
+async function parsedOutputs<Schema extends z.ZodType>(
+  cloudformation: CloudFormationClient,
+  environment: string,
+  schema: Schema,
+): Promise<{ stackName: string; outputs: z.infer<Schema> }> {
+  const stackName = stackNameFor(environment);
+  const stack = await describeStack(cloudformation, stackName, environment);
+  const parsed = schema.safeParse(outputsByKey(stack.Outputs ?? []));
+  if (parsed.success) return { stackName, outputs: parsed.data };
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '?');
+    return issue.code === 'invalid_type' ? `${key} (missing)` : `${key} (${issue.message})`;
+  });
+  throw new ConfigError(
+    `Stack ${stackName} (status ${stack.StackStatus ?? 'unknown'}) lacks usable outputs: ` +
+      `${problems.join(', ')}. Deploy the current version with ` +
+      `\`npm run cdk -- deploy -c env=${environment}\`.`,
+  );
 }
 
 async function describeStack(
@@ -137,31 +158,13 @@ export async function readOperatorOutputs(
   cloudformation: CloudFormationClient,
   environment: string,
 ): Promise<OperatorOutputs> {
-  const stackName = stackNameFor(environment);
-  const stack = await describeStack(cloudformation, stackName, environment);
-  const parsed = operatorOutputsSchema.safeParse(outputsByKey(stack.Outputs ?? []));
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '?');
-      return issue.code === 'invalid_type' ? `${key} (missing)` : `${key} (${issue.message})`;
-    });
-    throw new ConfigError(
-      `Stack ${stackName} (status ${stack.StackStatus ?? 'unknown'}) lacks usable outputs: ` +
-        `${problems.join(', ')}. Deploy the current version with ` +
-        `\`npm run cdk -- deploy -c env=${environment}\`.`,
-    );
-  }
-  const outputs = parsed.data;
+  const { stackName, outputs } = await parsedOutputs(
+    cloudformation,
+    environment,
+    operatorOutputsSchema,
+  );
   return {
-    stackName,
-    exportBucketName: outputs.ExportBucketName,
-    exportPrefix: outputs.ExportPrefix,
-    userQueueUrl: outputs.UserQueueUrl,
-    userQueueArn: outputs.UserQueueArn,
-    deadLetterQueueUrl: outputs.DeadLetterQueueUrl,
-    deadLetterQueueArn: outputs.DeadLetterQueueArn,
-    workosApiKeySecretArn: outputs.WorkosApiKeySecretArn,
-    splitterFailureQueueUrl: outputs.SplitterFailureQueueUrl,
+    ...pipelineOutputsOf(stackName, outputs),
     ledgerTableName: outputs.LedgerTableName,
     consumerFunctionName: outputs.ConsumerFunctionName,
     splitterFunctionName: outputs.SplitterFunctionName,
