@@ -5,8 +5,14 @@ import {
   redriveReasonFor,
   summarizeDeadLetters,
 } from '../operations/dead-letter-summary.ts';
-import { describeAwsError, formatCount, interruptOnCtrlC } from '../operations/operator-console.ts';
-import { type PipelineOutputs, readStackOutputs } from '../operations/stack-outputs.ts';
+import {
+  consoleWriters,
+  describeAwsError,
+  formatCount,
+  interruptOnCtrlC,
+  resolveOrReport,
+} from '../operations/operator-console.ts';
+import { readStackOutputs } from '../operations/stack-outputs.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -40,16 +46,10 @@ export async function runDlqCommand(
   dependencies: DlqCommandDependencies = defaultClients,
 ): Promise<number> {
   const { sqs, cloudformation } = dependencies;
-  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
-  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const { out, err } = consoleWriters(dependencies);
 
-  let outputs: PipelineOutputs;
-  try {
-    outputs = await readStackOutputs(cloudformation, options.env);
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
+  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
+  if (outputs === undefined) return 2;
 
   const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err);
   const signal = dependencies.signal ?? interrupt?.signal;

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { consoleWriters, resolveOrReport } from '../operations/operator-console.ts';
 import {
   countDeadLetters,
   noFailureReason,
@@ -8,7 +9,7 @@ import {
   redriveDeadLetters,
   selectsReason,
 } from '../operations/redrive.ts';
-import { type PipelineOutputs, readStackOutputs } from '../operations/stack-outputs.ts';
+import { readStackOutputs } from '../operations/stack-outputs.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -45,16 +46,10 @@ export async function runRedriveCommand(
   dependencies: RedriveCommandDependencies = defaultClients,
 ): Promise<number> {
   const { sqs, cloudformation } = dependencies;
-  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
-  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const { out, err } = consoleWriters(dependencies);
 
-  let outputs: PipelineOutputs;
-  try {
-    outputs = await readStackOutputs(cloudformation, options.env);
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
+  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
+  if (outputs === undefined) return 2;
 
   const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err);
   const signal = dependencies.signal ?? interrupt?.signal;

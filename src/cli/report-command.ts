@@ -1,15 +1,20 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import cliProgress from 'cli-progress';
-import { DynamoDbMigrationLedger } from '../ledger/dynamodb-ledger.ts';
 import { summarizeJob } from '../operations/job-status.ts';
-import { describeAwsError, formatCount } from '../operations/operator-console.ts';
+import {
+  consoleWriters,
+  describeAwsError,
+  formatCount,
+  resolveOrReport,
+} from '../operations/operator-console.ts';
+import { operatorLedger } from '../operations/operator-ledger.ts';
 import {
   ReportFileExistsError,
   type WrittenOutcomeReport,
   writeOutcomeReportFile,
 } from '../operations/outcome-report-file.ts';
-import { type OperatorOutputs, readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { readOperatorOutputs } from '../operations/stack-outputs.ts';
 import { recordStatuses } from '../pipeline/outcome.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
@@ -35,9 +40,6 @@ export interface ReportCommandDependencies {
   tty?: boolean;
 }
 
-/** The command only reads the ledger; the retention applies to writes, which it never makes. */
-const readOnlyRetentionDays = 1;
-
 /**
  * `migrate report`: writes a job's per-record outcomes from the ledger to a CSV file. Returns the
  * exit code: 0 written, 1 the job is not in the ledger, the file exists (without --force) or the
@@ -49,22 +51,15 @@ export async function runReportCommand(
   dependencies: ReportCommandDependencies = defaultClients,
 ): Promise<number> {
   const { dynamodb, cloudformation } = dependencies;
-  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
-  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const { out, err } = consoleWriters(dependencies);
   const tty = dependencies.tty ?? process.stderr.isTTY === true;
 
-  let outputs: OperatorOutputs;
-  try {
-    outputs = await readOperatorOutputs(cloudformation, options.env);
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
-  const ledger = new DynamoDbMigrationLedger({
-    dynamodb,
-    tableName: outputs.ledgerTableName,
-    retentionDays: readOnlyRetentionDays,
-  });
+  const outputs = await resolveOrReport(
+    () => readOperatorOutputs(cloudformation, options.env),
+    err,
+  );
+  if (outputs === undefined) return 2;
+  const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
 
   let bar: cliProgress.SingleBar | undefined;
   try {

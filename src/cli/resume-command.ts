@@ -1,8 +1,8 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDbMigrationLedger } from '../ledger/dynamodb-ledger.ts';
 import { describeAwsError } from '../operations/operator-console.ts';
+import { operatorLedger } from '../operations/operator-ledger.ts';
 import { resumeImport } from '../operations/resume-import.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
 
@@ -12,9 +12,6 @@ const defaultClients = {
   cloudformation: new CloudFormationClient({}),
   lambda: new LambdaClient({}),
 };
-
-/** The command only clears halts; it writes no record, so the retention is never used. */
-const unusedRetentionDays = 1;
 
 /** `migrate resume`: returns the exit code (0 resumed or nothing to do, 2 configuration errors). */
 export async function runResumeCommand(
@@ -26,11 +23,7 @@ export async function runResumeCommand(
   try {
     const outputs = await readOperatorOutputs(clients.cloudformation, options.env);
     const result = await resumeImport({
-      ledger: new DynamoDbMigrationLedger({
-        dynamodb: clients.dynamodb,
-        tableName: outputs.ledgerTableName,
-        retentionDays: unusedRetentionDays,
-      }),
+      ledger: operatorLedger(clients.dynamodb, outputs.ledgerTableName),
       lambda: clients.lambda,
       consumerFunctionName: outputs.consumerFunctionName,
       jobIds,

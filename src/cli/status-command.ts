@@ -3,7 +3,6 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import cliProgress from 'cli-progress';
-import { DynamoDbMigrationLedger } from '../ledger/dynamodb-ledger.ts';
 import {
   isFinished,
   type JobStatus,
@@ -13,12 +12,15 @@ import {
   summarizeJob,
 } from '../operations/job-status.ts';
 import {
+  consoleWriters,
   describeAwsError,
   formatCount,
   formatDuration,
   interruptOnCtrlC,
+  resolveOrReport,
 } from '../operations/operator-console.ts';
-import { type OperatorOutputs, readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { operatorLedger } from '../operations/operator-ledger.ts';
+import { readOperatorOutputs } from '../operations/stack-outputs.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -53,12 +55,6 @@ export interface StatusCommandDependencies {
 }
 
 /**
- * The commands only read the ledger; the retention applies to the items a ledger writes, which
- * they never do.
- */
-const readOnlyRetentionDays = 1;
-
-/**
  * `migrate status`: the latest jobs, or one job's progress. Returns the exit code: 0 shown,
  * 1 the job is not in the ledger (or AWS failed), 2 usage or configuration errors.
  */
@@ -68,22 +64,15 @@ export async function runStatusCommand(
   dependencies: StatusCommandDependencies = defaultClients,
 ): Promise<number> {
   const { dynamodb, sqs, cloudformation } = dependencies;
-  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
-  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const { out, err } = consoleWriters(dependencies);
   const tty = dependencies.tty ?? process.stdout.isTTY === true;
 
-  let outputs: OperatorOutputs;
-  try {
-    outputs = await readOperatorOutputs(cloudformation, options.env);
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
-  const ledger = new DynamoDbMigrationLedger({
-    dynamodb,
-    tableName: outputs.ledgerTableName,
-    retentionDays: readOnlyRetentionDays,
-  });
+  const outputs = await resolveOrReport(
+    () => readOperatorOutputs(cloudformation, options.env),
+    err,
+  );
+  if (outputs === undefined) return 2;
+  const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
 
   const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err, 'Stopping…');
   const signal = dependencies.signal ?? interrupt?.signal;

@@ -3,8 +3,14 @@ import { basename } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
-import { describeAwsError, formatBytes, interruptOnCtrlC } from '../operations/operator-console.ts';
-import { type PipelineOutputs, readStackOutputs } from '../operations/stack-outputs.ts';
+import {
+  consoleWriters,
+  describeAwsError,
+  formatBytes,
+  interruptOnCtrlC,
+  resolveOrReport,
+} from '../operations/operator-console.ts';
+import { readStackOutputs } from '../operations/stack-outputs.ts';
 import { exportKeyFor, type UploadedExport, uploadExport } from '../operations/upload-export.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
@@ -41,8 +47,7 @@ export async function runUploadCommand(
   dependencies: UploadCommandDependencies = defaultClients,
 ): Promise<number> {
   const { s3, cloudformation } = dependencies;
-  const out = dependencies.out ?? ((text: string) => process.stdout.write(text));
-  const err = dependencies.err ?? ((text: string) => process.stderr.write(text));
+  const { out, err } = consoleWriters(dependencies);
   const progress = dependencies.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
 
   const problem = await checkFiles(files);
@@ -50,13 +55,8 @@ export async function runUploadCommand(
     err(`Error: ${problem}\n`);
     return 2;
   }
-  let outputs: PipelineOutputs;
-  try {
-    outputs = await readStackOutputs(cloudformation, options.env);
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
+  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
+  if (outputs === undefined) return 2;
 
   const interrupt = dependencies.signal
     ? undefined

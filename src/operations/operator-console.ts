@@ -65,3 +65,32 @@ export function interruptOnCtrlC(
     dispose: () => process.removeListener('SIGINT', onInterrupt),
   };
 }
+
+/** Where a command writes: results to stdout, progress and errors to stderr (tests pass others). */
+export interface ConsoleWriters {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export function consoleWriters(overrides: Partial<ConsoleWriters>): ConsoleWriters {
+  return {
+    out: overrides.out ?? ((text) => process.stdout.write(text)),
+    err: overrides.err ?? ((text) => process.stderr.write(text)),
+  };
+}
+
+/**
+ * Runs a lookup every command starts with (the stack's outputs): on failure it prints the one
+ * actionable message and returns undefined, and the command exits 2.
+ */
+export async function resolveOrReport<T>(
+  lookup: () => Promise<T>,
+  err: ConsoleWriters['err'],
+): Promise<T | undefined> {
+  try {
+    return await lookup();
+  } catch (error) {
+    err(`Error: ${describeAwsError(error)}\n`);
+    return undefined;
+  }
+}
