@@ -1,6 +1,11 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { consoleWriters, resolveOrReport } from '../operations/operator-console.ts';
+import {
+  consoleWriters,
+  describeAwsError,
+  formatCount,
+  resolveOrReport,
+} from '../operations/operator-console.ts';
 import {
   countDeadLetters,
   noFailureReason,
@@ -34,7 +39,6 @@ export interface RedriveCommandDependencies {
   receiveWaitSeconds?: number;
 }
 
-const numberFormat = new Intl.NumberFormat('en-US');
 const loopReportIntervalMs = 2_000;
 
 /**
@@ -69,8 +73,8 @@ export async function runRedriveCommand(
         .filter(([reason]) => selectsReason(options.reason, reason))
         .reduce((total, [, count]) => total + count, 0);
       out(
-        `${counts.partial ? 'Interrupted: counted' : 'Counted'} ${format(counts.total)} message(s); ` +
-          `a redrive${options.reason ? ` --reason ${options.reason}` : ''} would move ${format(selected)}.\n`,
+        `${counts.partial ? 'Interrupted: counted' : 'Counted'} ${formatCount(counts.total)} message(s); ` +
+          `a redrive${options.reason ? ` --reason ${options.reason}` : ''} would move ${formatCount(selected)}.\n`,
       );
       return counts.partial ? 1 : 0;
     }
@@ -78,7 +82,7 @@ export async function runRedriveCommand(
     err(
       `Redriving ${options.reason ? `messages with reason ${options.reason}` : 'every message'} ` +
         `from the dead-letter queue of ${outputs.stackName} to its user queue, ` +
-        `at most ${format(options.rate)}/s. Ctrl-C stops.\n`,
+        `at most ${formatCount(options.rate)}/s. Ctrl-C stops.\n`,
     );
     let lastLoopReportAt = Number.NEGATIVE_INFINITY;
     const result = await redriveDeadLetters({
@@ -133,16 +137,16 @@ function interruptOnCtrlC(err: (text: string) => void): {
 function describeEvent(event: RedriveEvent): string {
   switch (event.type) {
     case 'move-task-started':
-      return `Started an SQS message-move task at ${format(event.maxPerSecond)} messages/s.`;
+      return `Started an SQS message-move task at ${formatCount(event.maxPerSecond)} messages/s.`;
     case 'move-task-already-running':
       return (
         'A message-move task is already running on this dead-letter queue' +
-        `${event.maxPerSecond ? ` (${format(event.maxPerSecond)}/s)` : ''}; following it instead of ` +
+        `${event.maxPerSecond ? ` (${formatCount(event.maxPerSecond)}/s)` : ''}; following it instead of ` +
         'starting another. Ctrl-C cancels it.'
       );
     case 'move-task-progress':
-      return `  ${event.status.toLowerCase()}: ${format(event.moved)}${
-        event.total !== undefined ? ` of ${format(event.total)}` : ''
+      return `  ${event.status.toLowerCase()}: ${formatCount(event.moved)}${
+        event.total !== undefined ? ` of ${formatCount(event.total)}` : ''
       } moved`;
     case 'move-task-cancelling':
       return 'Cancelling the message-move task (messages already moved stay moved)…';
@@ -152,8 +156,8 @@ function describeEvent(event: RedriveEvent): string {
         'moving the messages one batch at a time instead.'
       );
     case 'loop-progress':
-      return `  moved ${format(event.moved)}, left ${format(event.skipped)} with other reasons${
-        event.failed > 0 ? `, could not move ${format(event.failed)}` : ''
+      return `  moved ${formatCount(event.moved)}, left ${formatCount(event.skipped)} with other reasons${
+        event.failed > 0 ? `, could not move ${formatCount(event.failed)}` : ''
       }`;
   }
 }
@@ -161,7 +165,7 @@ function describeEvent(event: RedriveEvent): string {
 export function formatRedriveResult(result: RedriveResult, reason: string | undefined): string {
   const lines: string[] = [];
   const approximately = result.strategy === 'message-move-task' ? '~' : '';
-  const moved = `${approximately}${format(result.moved)} message(s)`;
+  const moved = `${approximately}${formatCount(result.moved)} message(s)`;
   if (result.status === 'completed') {
     lines.push(`Moved ${moved} to the user queue.`);
   } else if (result.status === 'cancelled') {
@@ -174,12 +178,12 @@ export function formatRedriveResult(result: RedriveResult, reason: string | unde
   }
   if (result.skipped > 0) {
     lines.push(
-      `Left ${format(result.skipped)} message(s) with another reason than ${reason} in the dead-letter queue.`,
+      `Left ${formatCount(result.skipped)} message(s) with another reason than ${reason} in the dead-letter queue.`,
     );
   }
   if (result.failed > 0) {
     lines.push(
-      `FAILED: ${format(result.failed)} message(s) could not be moved and are still in the ` +
+      `FAILED: ${formatCount(result.failed)} message(s) could not be moved and are still in the ` +
         'dead-letter queue; run the redrive again.',
     );
   }
@@ -195,7 +199,7 @@ export function formatReasonTable(byReason: Record<string, number>): string {
     .sort(([a, countA], [b, countB]) => countB - countA || a.localeCompare(b))
     .map(([reason, count]) => [
       reason === noFailureReason ? `${noFailureReason} (no FailureReason: max receives)` : reason,
-      format(count),
+      formatCount(count),
     ]);
   if (rows.length === 0) return '  (the dead-letter queue is empty)';
   const reasonWidth = Math.max('reason'.length, ...rows.map(([reason = '']) => reason.length));
@@ -206,20 +210,4 @@ export function formatReasonTable(byReason: Record<string, number>): string {
         `  ${reason.padEnd(reasonWidth)}  ${count.padStart(countWidth)}`,
     )
     .join('\n');
-}
-
-/** The SDK's messages for a missing region or credentials do not say what to set. */
-function describeAwsError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (/region is missing/i.test(error.message)) {
-    return `${error.message}. Set AWS_REGION, or AWS_PROFILE to a profile with a region.`;
-  }
-  if (error.name === 'CredentialsProviderError') {
-    return `${error.message}. Set AWS_PROFILE (and run \`aws sso login\` if it uses SSO) or AWS credentials.`;
-  }
-  return error.message;
-}
-
-function format(value: number): string {
-  return numberFormat.format(value);
 }
