@@ -51,6 +51,35 @@ export class RateLimitedError extends PipelineError {
 }
 
 /**
+ * The record depends on something WorkOS does not hold yet: a membership whose user or
+ * organization is still on its way through the queue. Not the record's fault and not a WorkOS
+ * failure: the record waits (re-sent with a delay, like a 429, without using up its receives)
+ * and fails with its reason only after waiting far longer than any import takes.
+ */
+export class DependencyNotReadyError extends PipelineError {
+  override name = 'DependencyNotReadyError';
+  readonly retryAfterSeconds: number;
+
+  constructor(reason: string, message: string, retryAfterSeconds = 60) {
+    super(reason, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * This instance's write pacer has no slot free soon enough (a deep backlog, or a long pause
+ * after a 429): the record waits on the queue instead of holding a Lambda open. If it keeps
+ * waiting past every deferral allowed, it fails as `rate_limited_too_long`.
+ */
+export class WriteSlotUnavailableError extends DependencyNotReadyError {
+  override name = 'WriteSlotUnavailableError';
+
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited_too_long', 'No WorkOS write slot free soon enough', retryAfterSeconds);
+  }
+}
+
+/**
  * The API key is missing, invalid or lacks permission. Every record would fail the same way, so
  * the job stops loudly instead of dead-lettering each user.
  */
@@ -68,7 +97,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type FailureClass = 'rate-limited' | 'transient' | 'permanent' | 'fatal';
+export type FailureClass = 'rate-limited' | 'not-ready' | 'transient' | 'permanent' | 'fatal';
 
 /**
  * How the consumer must treat a failure. Anything the adapter did not classify is treated as
@@ -76,6 +105,7 @@ export type FailureClass = 'rate-limited' | 'transient' | 'permanent' | 'fatal';
  */
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof RateLimitedError) return 'rate-limited';
+  if (error instanceof DependencyNotReadyError) return 'not-ready';
   if (error instanceof WorkOsAuthenticationError) return 'fatal';
   if (error instanceof PermanentImportError || error instanceof InvalidRecordError) {
     return 'permanent';

@@ -30,6 +30,12 @@ export const importUserSchema = z.object({
   lastName: z.string().optional(),
   passwordHash: z.string().optional(),
   passwordHashType: z.enum(passwordHashTypes).optional(),
+  /**
+   * The user most likely exists in WorkOS already (a password-hash export read on its own, after
+   * the users): look up before writing, so the import costs one write (an update), not two (a
+   * refused create, then the update).
+   */
+  existingLikely: z.boolean().optional(),
   /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
   source: z.string().min(1),
   /**
@@ -49,29 +55,150 @@ export const importUserSchema = z.object({
 });
 export type ImportUser = z.infer<typeof importUserSchema>;
 
+/**
+ * One organization as every source normalises it (Auth0: an item of the Management API's
+ * organizations list), keyed by the source's id as WorkOS external id.
+ */
+export const importOrganizationSchema = z.object({
+  sourceId: z.string().min(1),
+  externalId: z.string().min(1).max(64),
+  name: z.string().min(1),
+  /** Domains to attach, as `pending`: the import never claims a domain is verified. */
+  domains: z.array(z.string().min(1)).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  source: z.string().min(1),
+  /** What the operator must know (`metadata_not_imported:2`), as for users. */
+  note: z
+    .string()
+    .regex(/^[a-z0-9_:.;-]{1,200}$/)
+    .optional(),
+});
+export type ImportOrganization = z.infer<typeof importOrganizationSchema>;
+
+/**
+ * One user's membership of one organization, naming both by their WorkOS external ids: the
+ * consumer finds them in WorkOS, and retries later while either is not there yet.
+ */
+export const importMembershipSchema = z.object({
+  /** `<organization source id>/<user source id>`: unique per membership. */
+  sourceId: z.string().min(1),
+  userExternalId: z.string().min(1).max(64),
+  organizationExternalId: z.string().min(1).max(64),
+  /** WorkOS role slugs, already mapped from the source's role names; empty: the default role. */
+  roleSlugs: z.array(z.string().min(1)),
+  source: z.string().min(1),
+  note: z
+    .string()
+    .regex(/^[a-z0-9_:.;-]{1,200}$/)
+    .optional(),
+});
+export type ImportMembership = z.infer<typeof importMembershipSchema>;
+
+/** Positions of file n start at n × 2^32: a file may hold 4 billion lines. */
+export const filePositionStride = 2 ** 32;
+
+/** 2^53 / 2^32: positions stay exact integers. */
+export const maxFilesPerJob = 2 ** 21 - 1;
+
 /** Where a record came from: enough for an operator to find it again in the export. */
 export const recordOriginSchema = z.object({
   jobId: z.string().min(1),
   sourceFile: z.string().min(1),
-  /** 1-based line (or record) number in the source file. */
+  /**
+   * 1-based line the record starts on (NDJSON, CSV), or its element number in a JSON array.
+   */
   line: z.number().int().positive(),
+  /** The file's index in a job of several files (a manifest); absent for a one-file job. */
+  file: z.number().int().nonnegative().max(maxFilesPerJob).optional(),
 });
 export type RecordOrigin = z.infer<typeof recordOriginSchema>;
 
-/** The body of one queue message: one user to import, and where it came from. */
-export const userMessageSchema = z.object({
+/**
+ * A record's key within its job: its line, offset by its file's index in a job of several files,
+ * so every record of every file has its own ledger entry and split progress is one number.
+ */
+export function recordPosition(origin: Pick<RecordOrigin, 'line' | 'file'>): number {
+  return (origin.file ?? 0) * filePositionStride + origin.line;
+}
+
+/** Per-job choices that the consumer honours for each record of the job. */
+export const jobOptionsSchema = z.object({
+  /**
+   * Update users that exist in WorkOS but were not created by this tool (like the `upsert` flag
+   * of Auth0's import jobs). Off: such users are linked and reported, never overwritten.
+   */
+  overwriteExistingUsers: z.boolean().optional(),
+  /** Send a WorkOS password-reset email to imported users who have no usable password hash. */
+  sendPasswordResets: z.boolean().optional(),
+});
+export type JobOptions = z.infer<typeof jobOptionsSchema>;
+
+const messageEnvelope = {
   version: z.literal(1),
   origin: recordOriginSchema,
-  user: importUserSchema,
   /**
-   * How many times the message was put back on the queue because WorkOS asked us to slow down.
-   * Deferrals are re-sent as new messages so they do not use up the receive count that decides
-   * when a failing record goes to the dead-letter queue.
+   * Other records settled by this one: the password-export line joined into this user, which
+   * ends in the same state as the user.
+   */
+  joined: z.array(recordOriginSchema).max(10).optional(),
+  options: jobOptionsSchema.optional(),
+  /**
+   * How many times the message was put back on the queue to wait (WorkOS asked us to slow
+   * down, or something it depends on is not imported yet). Deferrals are re-sent as new
+   * messages so they do not use up the receive count that decides when a failing record goes to
+   * the dead-letter queue.
    */
   deferrals: z.number().int().nonnegative().default(0),
-});
-export type UserMessage = z.infer<typeof userMessageSchema>;
+};
 
-export function serializeUserMessage(message: UserMessage): string {
+/** One user to import, and where it came from. */
+export const userMessageSchema = z.object({
+  ...messageEnvelope,
+  kind: z.literal('user').default('user'),
+  user: importUserSchema,
+  /**
+   * Set on the copy re-sent when the user was written but the password-reset email had to wait
+   * (a 429): the copy only sends the email, then records the user's outcome as it was.
+   */
+  passwordResetPending: z
+    .object({ status: z.enum(['created', 'updated', 'unchanged']), workosUserId: z.string() })
+    .optional(),
+});
+export type UserMessage = z.input<typeof userMessageSchema>;
+
+export const organizationMessageSchema = z.object({
+  ...messageEnvelope,
+  kind: z.literal('organization'),
+  organization: importOrganizationSchema,
+});
+export type OrganizationMessage = z.input<typeof organizationMessageSchema>;
+
+export const membershipMessageSchema = z.object({
+  ...messageEnvelope,
+  kind: z.literal('membership'),
+  membership: importMembershipSchema,
+});
+export type MembershipMessage = z.input<typeof membershipMessageSchema>;
+
+/** The body of one queue message. Messages without `kind` are users (the first version). */
+export const importMessageSchema = z.union([
+  userMessageSchema,
+  organizationMessageSchema,
+  membershipMessageSchema,
+]);
+export type ImportMessage = UserMessage | OrganizationMessage | MembershipMessage;
+export type ParsedImportMessage = z.output<typeof importMessageSchema>;
+
+/** The source id of whatever the message imports: for the ledger and the dead-letter report. */
+export function sourceIdOf(message: ImportMessage): string {
+  if ('user' in message) return message.user.sourceId;
+  if ('organization' in message) return message.organization.sourceId;
+  return message.membership.sourceId;
+}
+
+export function serializeImportMessage(message: ImportMessage): string {
   return JSON.stringify(message);
 }
+
+/** @deprecated name kept for the callers of the first version; same as `serializeImportMessage`. */
+export const serializeUserMessage = serializeImportMessage;

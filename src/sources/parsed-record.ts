@@ -1,9 +1,34 @@
-import type { ImportUser } from '../pipeline/user-message.ts';
+import type {
+  ImportMembership,
+  ImportOrganization,
+  ImportUser,
+} from '../pipeline/user-message.ts';
 
 /** What a source makes of one record of its export. */
 export type ParsedRecord =
   | { kind: 'user'; user: ImportUser }
+  | { kind: 'organization'; organization: ImportOrganization }
+  | { kind: 'membership'; membership: ImportMembership }
   | { kind: 'rejected'; reason: string; sourceId?: string };
+
+/**
+ * One record of an export, decoded from its layout (NDJSON line, CSV row, JSON array element)
+ * but not yet interpreted: what a `RecordMapper` reads.
+ */
+export interface ExportRecord {
+  /**
+   * Where the record is: the line it starts on (NDJSON, CSV: a quoted CSV field may run over
+   * several lines), or its 1-based element number in a JSON array. Unique within a file.
+   */
+  line: number;
+  /** The record's fields: a JSON object as parsed, or a CSV row keyed by its header. */
+  fields?: Record<string, unknown>;
+  /** Why the record could not be decoded (`invalid_json`, `not_an_object`, `line_too_long`...). */
+  unreadable?: string;
+}
+
+/** Turns one decoded record into what it means for WorkOS, or `undefined` when it holds none. */
+export type RecordMapper = (fields: Record<string, unknown>) => ParsedRecord | undefined;
 
 /** Per-job choices a source honours. */
 export interface ExportFormatOptions {
