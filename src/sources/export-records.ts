@@ -1,0 +1,414 @@
+import { createGunzip } from 'node:zlib';
+import { csvUnreadableReasons, readCsvRecords } from './csv-records.ts';
+import {
+  CorruptExportError,
+  defaultMaxLineBytes,
+  type ExportLine,
+  readExportLines,
+  unreadableReasons,
+} from './export-lines.ts';
+import { jsonArrayUnreadableReasons, readJsonArrayRecords } from './json-array-records.ts';
+import type { ExportRecord } from './parsed-record.ts';
+
+export { CsvHeaderError } from './csv-records.ts';
+export { MalformedExportError } from './json-array-records.ts';
+
+/** How the records of an export are laid out in its (decompressed) bytes. */
+export type RecordLayout = 'ndjson' | 'json-array' | 'csv';
+
+export const recordLayouts = ['ndjson', 'json-array', 'csv'] as const satisfies RecordLayout[];
+
+export interface ReadExportRecordsOptions {
+  layout: RecordLayout;
+  /**
+   * CSV: strip one leading `'` from quoted values (Auth0's CSV export defuses formula injection
+   * that way). Header names and unquoted values are left alone.
+   */
+  stripFormulaPrefix?: boolean;
+  /**
+   * The longest record read, in bytes (an NDJSON line, a CSV row without its line break, a JSON
+   * array element). A longer one is skipped without being held in memory and yielded as
+   * `record_too_long` (`line_too_long` for NDJSON). Default: `defaultMaxLineBytes`, 1 MiB.
+   */
+  maxRecordBytes?: number;
+}
+
+/** Every reason a record can be unreadable for, whatever the layout. */
+export const unreadableRecordReasons = {
+  ...unreadableReasons,
+  ...jsonArrayUnreadableReasons,
+  ...csvUnreadableReasons,
+} as const;
+
+/**
+ * Streams the records of an export, gzip-compressed or plain (told from the content), without
+ * holding the file in memory, whatever its layout:
+ * - `ndjson`: one JSON object per line, read by `readExportLines`; blank lines yield nothing;
+ * - `json-array`: the elements of a top-level array, or of the first array property of a
+ *   top-level object (`{"users":[...]}`); `line` is the element's number;
+ * - `csv`: rows keyed by the header row; `line` is the line a row starts on.
+ *
+ * A record that cannot be decoded is yielded with `unreadable` (see `unreadableRecordReasons`)
+ * and reading goes on. A damaged gzip stream rejects with `CorruptExportError` after the records
+ * before the damage, a JSON document broken beyond one element with `MalformedExportError`, and
+ * a CSV file whose header cannot name its columns with `CsvHeaderError`.
+ */
+export function readExportRecords(
+  body: AsyncIterable<Uint8Array>,
+  options: ReadExportRecordsOptions,
+): AsyncIterableIterator<ExportRecord> {
+  const maxRecordBytes = options.maxRecordBytes ?? defaultMaxLineBytes;
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes < 1) {
+    throw new RangeError(`maxRecordBytes must be a positive whole number; got ${maxRecordBytes}`);
+  }
+  switch (options.layout) {
+    case 'ndjson':
+      return new NdjsonRecordReader(readExportLines(body, { maxLineBytes: maxRecordBytes }));
+    case 'json-array':
+      return readJsonArrayRecords(exportBytes(body), { maxRecordBytes, failure: corruptionOf });
+    case 'csv':
+      return readCsvRecords(exportBytes(body), {
+        maxRecordBytes,
+        stripFormulaPrefix: options.stripFormulaPrefix === true,
+        failure: corruptionOf,
+      });
+    default:
+      throw new RangeError(`Unknown record layout: ${String(options.layout)}`);
+  }
+}
+
+/** Enough to see the first record of any layout, and then some (see `detectRecordLayout`). */
+export const defaultHeadBytes = 64 * 1024;
+
+/**
+ * The first `maxBytes` bytes of the export, decompressed if it is gzip, as text for
+ * `detectRecordLayout`; the source is released after. A multi-byte character cut at the end
+ * decodes as U+FFFD, which detection ignores. A damaged gzip stream yields what inflated before
+ * the damage: reading the records reports the damage properly.
+ */
+export async function readExportHead(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number = defaultHeadBytes,
+): Promise<string> {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new RangeError(`maxBytes must be a positive whole number; got ${maxBytes}`);
+  }
+  const chunks = decompressedExport(body);
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  try {
+    while (headBytes < maxBytes) {
+      const next = await chunks.next();
+      if (next.done) break;
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+  } catch (error) {
+    if (!(error instanceof GzipStreamFailure)) throw error;
+  } finally {
+    await chunks.return(undefined);
+  }
+  return Buffer.concat(head).toString('utf8', 0, Math.min(headBytes, maxBytes));
+}
+
+/**
+ * The layout of an export from its first bytes (`readExportHead`), or `undefined` for a head
+ * that is empty or an object that fits none:
+ * - `[` → `json-array`;
+ * - `{` whose first property holds an array (`{"users":[`, `{"Users":[`) → `json-array`;
+ * - `{` closed on its first line → `ndjson` (an NDJSON record is one line by definition);
+ * - `{` running over several lines with a property holding an array (a pretty-printed
+ *   `{"next": "…", "members": [`) → `json-array`;
+ * - `{` not closed within the head, on one line: `json-array` if the head ends inside an array
+ *   that is one of its properties (a minified `{"next":"…","members":[` longer than the head),
+ *   else `ndjson` (a record longer than the head);
+ * - anything else → `csv`.
+ *
+ * A one-line object closed within the head whose array is not its first property (`{"next":
+ * "x","members":[…]}` minified and small) reads as NDJSON: it looks exactly like one NDJSON
+ * record holding a list (an Auth0 user and its `identities`). Give the layout explicitly there.
+ */
+export function detectRecordLayout(head: string): RecordLayout | undefined {
+  // `\s` covers a byte order mark (U+FEFF) too.
+  const start = head.search(/\S/);
+  if (start === -1) return undefined;
+  const first = head[start];
+  if (first === '[') return 'json-array';
+  if (first !== '{') return 'csv';
+  const object = firstObjectShape(head, start);
+  if (object.firstPropertyIsArray) return 'json-array';
+  if (object.closed && !object.multiline) return 'ndjson';
+  if (object.multiline) return object.holdsArray ? 'json-array' : undefined;
+  return object.endsInArray ? 'json-array' : 'ndjson';
+}
+
+interface ObjectShape {
+  /** The object's first property holds an array. */
+  firstPropertyIsArray: boolean;
+  /** One of its properties seen in the head holds an array. */
+  holdsArray: boolean;
+  /** The head ends inside such an array. */
+  endsInArray: boolean;
+  /** It ends within the head. */
+  closed: boolean;
+  /** A line break comes before its end (or the head's end): it is pretty-printed. */
+  multiline: boolean;
+}
+
+/** What the head shows of the object starting at `start` (its `{`). */
+function firstObjectShape(head: string, start: number): ObjectShape {
+  const shape: ObjectShape = {
+    firstPropertyIsArray: false,
+    holdsArray: false,
+    endsInArray: false,
+    closed: false,
+    multiline: false,
+  };
+  let depth = 0;
+  let inString = false;
+  let properties = 0;
+  /** Just after a property's colon: its value comes next. */
+  let awaitingValue = false;
+  /** Inside a property's array. */
+  let inArray = false;
+  for (let index = start; index < head.length; index += 1) {
+    const char = head[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+      continue;
+    }
+    if (char === '\n') shape.multiline = true;
+    if (char === ' ' || char === '\t' || char === '\r' || char === '\n') continue;
+    if (awaitingValue) {
+      awaitingValue = false;
+      if (char === '[') {
+        shape.holdsArray = true;
+        inArray = true;
+        if (properties === 1) shape.firstPropertyIsArray = true;
+      }
+    }
+    if (char === '"') {
+      inString = true;
+    } else if (char === '{' || char === '[') {
+      depth += 1;
+    } else if (char === '}' || char === ']') {
+      depth -= 1;
+      if (depth === 1) inArray = false;
+      if (depth === 0) {
+        shape.closed = true;
+        return shape;
+      }
+    } else if (char === ':' && depth === 1) {
+      properties += 1;
+      awaitingValue = true;
+    }
+  }
+  shape.endsInArray = inArray;
+  return shape;
+}
+
+/** Turns a failure of the gzip stream into the error the splitter reports for a damaged file. */
+function corruptionOf(error: unknown, afterLine: number): unknown {
+  return error instanceof GzipStreamFailure
+    ? new CorruptExportError(afterLine, { cause: error.cause })
+    : error;
+}
+
+const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** NDJSON: each line a JSON object; the line reader's own verdicts pass through. */
+class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
+  readonly #lines: AsyncIterableIterator<ExportLine>;
+
+  constructor(lines: AsyncIterableIterator<ExportLine>) {
+    this.#lines = lines;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<ExportRecord>> {
+    for (;;) {
+      const next = await this.#lines.next();
+      if (next.done) return finished;
+      const { line, text, unreadable } = next.value;
+      if (unreadable !== undefined) return { done: false, value: { line, unreadable } };
+      if (isBlank(text)) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return { done: false, value: { line, unreadable: unreadableRecordReasons.invalidJson } };
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        return { done: false, value: { line, unreadable: unreadableRecordReasons.notAnObject } };
+      }
+      return { done: false, value: { line, fields: value as Record<string, unknown> } };
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExportRecord>> {
+    await this.#lines.return?.();
+    return finished;
+  }
+}
+
+function isBlank(text: string): boolean {
+  // The common case, a line starting with `{`, is decided without a trimmed copy.
+  return text.length === 0 || (text.charCodeAt(0) <= 0x20 && text.trim() === '');
+}
+
+/** The decompressed bytes of an export, without a leading byte order mark. */
+function exportBytes(body: AsyncIterable<Uint8Array>): AsyncIterator<Buffer> {
+  return withoutByteOrderMark(decompressedExport(body));
+}
+
+const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
+
+async function* withoutByteOrderMark(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  // The mark may come split over several chunks: the first three bytes are gathered first.
+  let head: Buffer = Buffer.alloc(0);
+  const iterator = chunks[Symbol.asyncIterator]();
+  try {
+    while (head.length < byteOrderMark.length) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+    }
+    const marked = head.subarray(0, byteOrderMark.length).equals(byteOrderMark);
+    const rest = marked ? head.subarray(byteOrderMark.length) : head;
+    if (rest.length > 0) yield rest;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.(undefined);
+  }
+}
+
+/**
+ * A failure of the gzip stream itself, as opposed to one of the source it reads from.
+ *
+ * This file inflates on its own because export-lines.ts keeps its `decompressedChunks` (and
+ * this class's twin, `GzipStreamError`) private; exporting them there would let the code below
+ * go, `decompressedExport` becoming `decompressedChunks`.
+ */
+class GzipStreamFailure extends Error {
+  constructor(cause: unknown) {
+    super('gzip stream failed', { cause });
+    this.name = 'GzipStreamFailure';
+  }
+}
+
+const gzipMagic = Buffer.from([0x1f, 0x8b]);
+
+/** As in export-lines.ts: what one compressed write may inflate to bounds memory (16 MiB). */
+const maxCompressedWriteBytes = 16 * 1024;
+const inflatedChunkBytes = 64 * 1024;
+
+/** The export's bytes, inflated when they start with gzip's magic bytes (whatever the name). */
+async function* decompressedExport(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const source = body[Symbol.asyncIterator]();
+  let sourceDone = false;
+  async function* sourceChunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const next = await source.next();
+      if (next.done) {
+        sourceDone = true;
+        return;
+      }
+      yield asBuffer(next.value);
+    }
+  }
+  try {
+    // Enough chunks to see two bytes: a source may hand them out one at a time.
+    const head: Buffer[] = [];
+    let headBytes = 0;
+    const chunks = sourceChunks();
+    while (headBytes < gzipMagic.length) {
+      const next = await chunks.next();
+      if (next.done) break;
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+    async function* all(): AsyncGenerator<Buffer> {
+      yield* head;
+      if (!sourceDone) yield* chunks;
+    }
+    const gzip = Buffer.concat(head, Math.min(headBytes, 2)).equals(gzipMagic);
+    yield* gzip ? gunzipped(all()) : all();
+  } finally {
+    // Stopped early, or failed: let the source release its socket or file. Not awaited: a
+    // source waiting on a stalled socket would hold the caller up with it.
+    if (!sourceDone) source.return?.()?.catch(() => undefined);
+  }
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  // A view, not a copy: S3 and fs already hand out Buffers, and other Uint8Arrays are wrapped.
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+}
+
+/**
+ * Inflates a gzip stream (concatenated members included) one compressed piece at a time,
+ * handing out what each piece inflated to before writing the next. Inflated data is taken from
+ * 'data' events, not the stream's async iterator, which drops what zlib inflated but did not
+ * hand out yet when the stream fails: the good records just before a truncation would be lost.
+ * Simpler than export-lines.ts's reader, which lets zlib run ahead on the thread pool.
+ */
+async function* gunzipped(compressed: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip({ chunkSize: inflatedChunkBytes });
+  let inflated: Buffer[] = [];
+  let failure: { error: unknown } | undefined;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const wakeUp = () => {
+    const waiting = wake;
+    wake = undefined;
+    waiting?.();
+  };
+  gunzip.on('data', (chunk: Buffer) => inflated.push(chunk));
+  gunzip.on('error', (error) => {
+    failure ??= { error };
+    wakeUp();
+  });
+  gunzip.on('end', wakeUp);
+  // 'close' follows both the end and an error: whatever is awaited must not wait any longer.
+  gunzip.on('close', () => {
+    closed = true;
+    wakeUp();
+  });
+  const until = (start: () => void) =>
+    new Promise<void>((resolve) => {
+      if (closed) {
+        resolve();
+        return;
+      }
+      wake = resolve;
+      start();
+    });
+
+  try {
+    for await (const chunk of compressed) {
+      for (let offset = 0; offset < chunk.length; offset += maxCompressedWriteBytes) {
+        const piece = chunk.subarray(offset, offset + maxCompressedWriteBytes);
+        await until(() => gunzip.write(piece, wakeUp));
+        if (inflated.length > 0) {
+          const batch = inflated;
+          inflated = [];
+          yield* batch;
+        }
+        if (failure !== undefined) throw new GzipStreamFailure(failure.error);
+      }
+    }
+    await until(() => gunzip.end());
+    yield* inflated;
+    if (failure !== undefined) throw new GzipStreamFailure(failure.error);
+  } finally {
+    gunzip.destroy();
+  }
+}
