@@ -17,6 +17,7 @@ import { userMessageSchema } from '../../src/pipeline/user-message.ts';
 import { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
+import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import type { UserDirectory } from '../../src/workos/user-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
 import { importUserBatch } from './import-user-batch.ts';
@@ -37,6 +38,11 @@ export interface ConsumerHandlerDependencies {
 
 /** The API key is cached this long, so a rotated key is picked up without a redeploy. */
 const apiKeyMaxAgeSeconds = 300;
+interface WorkOsDirectories {
+  directory: UserDirectory;
+  organizations: WorkOsOrganizationDirectory;
+}
+
 /** A record waits at most this long for a write slot before it is re-queued with a delay. */
 const maxPacingWaitMs = 20_000;
 
@@ -59,26 +65,29 @@ export function createConsumerHandler({
     deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
   });
   const secretsProvider = new SecretsProvider({ awsSdkV3Client: secrets });
-  const directories = new Map<string, UserDirectory>();
+  const directories = new Map<string, WorkOsDirectories>();
 
-  async function directoryForCurrentKey(): Promise<UserDirectory> {
+  /** Clients for the key in the secret now: a rotated key takes effect within the cache age. */
+  async function directoriesForCurrentKey(): Promise<WorkOsDirectories> {
     const secret = await secretsProvider.get(config.WORKOS_API_KEY_SECRET_ID, {
       maxAge: apiKeyMaxAgeSeconds,
     });
     const apiKey = apiKeyFromSecret(secret);
-    let directory = directories.get(apiKey);
-    if (directory === undefined) {
+    let current = directories.get(apiKey);
+    if (current === undefined) {
       directories.clear();
-      directory = new WorkOsUserDirectory(
-        createWorkOsClient({
-          apiKey,
-          apiUrl: config.WORKOS_API_URL,
-          timeoutMs: config.WORKOS_TIMEOUT_MS,
-        }),
-      );
-      directories.set(apiKey, directory);
+      const workos = createWorkOsClient({
+        apiKey,
+        apiUrl: config.WORKOS_API_URL,
+        timeoutMs: config.WORKOS_TIMEOUT_MS,
+      });
+      current = {
+        directory: new WorkOsUserDirectory(workos),
+        organizations: new WorkOsOrganizationDirectory(workos),
+      };
+      directories.set(apiKey, current);
     }
-    return directory;
+    return current;
   }
 
   return (
@@ -89,7 +98,7 @@ export function createConsumerHandler({
       .handler(async (event, context) => {
         const messages = receivedMessagesOf(event);
         const result = await importUserBatch(messages, {
-          directory: await directoryForCurrentKey(),
+          ...(await directoriesForCurrentKey()),
           pacer,
           queue,
           ledger,

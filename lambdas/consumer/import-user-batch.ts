@@ -1,29 +1,49 @@
 import { randomUUID } from 'node:crypto';
 import {
   classifyFailure,
+  DependencyNotReadyError,
   failureReasonOf,
+  PermanentImportError,
   RateLimitedError,
   WorkOsAuthenticationError,
 } from '../../src/errors.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
+import { importMembership } from '../../src/pipeline/import-membership.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import {
+  pacedOrganizationDirectory,
+  pacedUserDirectory,
+  type WorkOsTiming,
+  type WriteSlots,
+} from '../../src/pipeline/paced-directory.ts';
+import { upsertOrganization } from '../../src/pipeline/upsert-organization.ts';
 import { upsertUser } from '../../src/pipeline/upsert-user.ts';
 import {
-  serializeUserMessage,
-  type UserMessage,
-  userMessageSchema,
+  importMessageSchema,
+  type ParsedImportMessage,
+  recordPosition,
+  serializeImportMessage,
+  sourceIdOf,
 } from '../../src/pipeline/user-message.ts';
 import type { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { BatchResult, QueueControl, ReceivedMessage } from '../../src/queue/queue-types.ts';
+import type { OrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import type { UserDirectory } from '../../src/workos/user-directory.ts';
+
+type ParsedUserMessage = Extract<ParsedImportMessage, { kind: 'user' }>;
 
 export interface ImportUserBatchDependencies {
   directory: UserDirectory;
   pacer: WritePacer;
   queue: QueueControl;
+  /**
+   * WorkOS organizations, memberships and password resets: needed by jobs with organizations,
+   * members, or `sendPasswordResets`.
+   */
+  organizations?: OrganizationDirectory;
   /** Where outcomes go, and where a duplicate delivery is recognised. */
-  ledger: Pick<MigrationLedger, 'recordOutcome' | 'claimRecord' | 'releaseRecord'>;
+  ledger: Pick<MigrationLedger, 'recordOutcome' | 'claimRecord' | 'releaseRecord' | 'outcomeOf'>;
   logger: PipelineLogger;
   /** The queue's redrive `maxReceiveCount`: the last delivery dead-letters with a reason. */
   maxReceiveCount: number;
@@ -81,66 +101,74 @@ export async function importUserBatch(
   };
 }
 
+/** What one record's import step did in WorkOS. */
+interface StepResult {
+  status: 'created' | 'updated' | 'unchanged';
+  workosId: string;
+  reason?: string;
+}
+
 async function importUserMessage(
   message: ReceivedMessage,
   deps: ImportUserBatchDependencies,
 ): Promise<MessageResult> {
-  const parsed = parseUserMessage(message.body);
+  const parsed = parseImportMessage(message.body);
   if (parsed === undefined) {
-    deps.logger.error('Dead-lettering a message that is not a user message', {
+    deps.logger.error('Dead-lettering a message that is not an import message', {
       messageId: message.messageId,
     });
     await deps.queue.deadLetter(message, 'invalid_message');
     return 'acknowledge';
   }
-  const { origin, user } = parsed;
+  const { origin } = parsed;
   // Job and line identify the record in logs. Never the source id: an enterprise (SAML) user's id
   // embeds their email (`samlp|connection|ada@example.com`). The ledger and reports hold it.
-  const context = { jobId: origin.jobId, line: origin.line };
+  const context = { jobId: origin.jobId, line: origin.line, file: origin.file };
+  const position = recordPosition(origin);
 
   // At-least-once delivery, a re-split after a cut-off, a redrive of a record that went through
   // on a later try: the ledger knows, and WorkOS is not asked again. A delivery of the same
   // record that is being worked on right now waits: only one may decide its outcome.
   const claimToken = randomUUID();
-  const claim = await deps.ledger.claimRecord(origin.jobId, origin.line, {
+  const claim = await deps.ledger.claimRecord(origin.jobId, position, {
     token: claimToken,
     leaseUntil: Date.now() + recordClaimLeaseMs,
   });
   if (claim === 'final') {
     deps.logger.debug('Duplicate delivery skipped', context);
+    await settleJoinedRecords(parsed, deps);
     return 'acknowledge';
   }
   if (claim === 'busy') {
     deps.logger.debug('Another delivery holds this record; deferring', context);
-    await deferOrGiveUp(message, parsed, busyRecordDelaySeconds, deps);
+    await deferOrGiveUp(message, parsed, busyRecordDelaySeconds, 'rate_limited_too_long', deps);
     return 'acknowledge';
   }
-  const release = () => deps.ledger.releaseRecord(origin.jobId, origin.line, claimToken);
+  const release = () => deps.ledger.releaseRecord(origin.jobId, position, claimToken);
 
-  const slot = await deps.pacer.acquire(deps.maxPacingWaitMs);
-  if (!slot.granted) {
-    await release();
-    await deferOrGiveUp(message, parsed, slot.retryAfterSeconds, deps);
-    return 'acknowledge';
-  }
-
+  const timing: WorkOsTiming = { workosMs: 0 };
   try {
-    const started = performance.now();
-    const result = await upsertUser(deps.directory, user);
-    const workosMs = Math.round(performance.now() - started);
+    const result = await importStep(parsed, deps, timing);
     await recordOutcome(
       {
         origin,
-        sourceId: user.sourceId,
+        sourceId: sourceIdOf(parsed),
         status: result.status,
-        workosUserId: result.workosUserId,
-        ...(result.reason || user.note ? { reason: result.reason ?? user.note } : {}),
+        workosUserId: result.workosId,
+        ...(result.reason ? { reason: result.reason } : {}),
       },
       deps,
-      { workosMs },
+      { workosMs: Math.round(timing.workosMs) },
     );
+    await settleJoinedRecords(parsed, deps);
     return 'acknowledge';
-  } catch (error) {
+  } catch (caught) {
+    let error = caught;
+    let retried = parsed;
+    if (caught instanceof PasswordResetPendingError) {
+      error = caught.cause;
+      retried = caught.pending;
+    }
     const reason = failureReasonOf(error);
     switch (classifyFailure(error)) {
       case 'rate-limited': {
@@ -151,7 +179,15 @@ async function importUserMessage(
           retryAfterSeconds,
         });
         await release();
-        await deferOrGiveUp(message, parsed, retryAfterSeconds, deps);
+        await deferOrGiveUp(message, retried, retryAfterSeconds, 'rate_limited_too_long', deps);
+        return 'acknowledge';
+      }
+      case 'not-ready': {
+        const retryAfterSeconds =
+          error instanceof DependencyNotReadyError ? error.retryAfterSeconds : 60;
+        deps.logger.debug('Record waits for a write slot or a dependency', { ...context, reason });
+        await release();
+        await deferOrGiveUp(message, retried, retryAfterSeconds, reason, deps);
         return 'acknowledge';
       }
       case 'permanent':
@@ -180,6 +216,161 @@ async function importUserMessage(
         deps.logger.error('WorkOS refused the API key; stopping the import', { reason });
         throw error;
     }
+  }
+}
+
+/**
+ * The WorkOS calls for one record. Every write waits for its own pacer slot (see
+ * `inWriteSlot`), so a record that needs two writes costs two slots.
+ */
+async function importStep(
+  message: ParsedImportMessage,
+  deps: ImportUserBatchDependencies,
+  timing: WorkOsTiming,
+): Promise<StepResult> {
+  const slots = { pacer: deps.pacer, maxWaitMs: deps.maxPacingWaitMs };
+  const directory = pacedUserDirectory(deps.directory, slots, timing);
+  switch (message.kind) {
+    case 'user': {
+      const result = message.passwordResetPending
+        ? { ...message.passwordResetPending }
+        : await upsertUser(directory, message.user, {
+            ...(message.options?.overwriteExistingUsers ? { overwriteExistingUsers: true } : {}),
+          });
+      const notes = [
+        'reason' in result ? result.reason : undefined,
+        message.user.note,
+        shouldSendPasswordReset(message, result.status)
+          ? await sendPasswordReset(message, result, deps, slots, timing)
+          : undefined,
+      ];
+      return { status: result.status, workosId: result.workosUserId, ...reasonOf(notes) };
+    }
+    case 'organization': {
+      const result = await upsertOrganization(
+        pacedOrganizationDirectory(organizationsOf(deps), slots, timing),
+        message.organization,
+      );
+      return {
+        status: result.status,
+        workosId: result.workosOrganizationId,
+        ...reasonOf([result.reason, message.organization.note]),
+      };
+    }
+    case 'membership': {
+      const result = await importMembership(
+        {
+          users: directory,
+          organizations: pacedOrganizationDirectory(organizationsOf(deps), slots, timing),
+        },
+        message.membership,
+      );
+      return {
+        status: result.status,
+        workosId: result.workosMembershipId,
+        ...reasonOf([result.reason, message.membership.note]),
+      };
+    }
+  }
+}
+
+function organizationsOf(deps: ImportUserBatchDependencies): OrganizationDirectory {
+  if (deps.organizations === undefined) {
+    throw new PermanentImportError(
+      'organizations_not_configured',
+      'This consumer was not given a WorkOS organization client',
+    );
+  }
+  return deps.organizations;
+}
+
+/**
+ * A reset email goes to a user this delivery created without a usable password hash, when the
+ * job asked for resets. Only on creation: a re-run of the same export (unchanged users) never
+ * sends a second email.
+ */
+function shouldSendPasswordReset(message: ParsedUserMessage, status: StepResult['status']) {
+  return (
+    message.options?.sendPasswordResets === true &&
+    message.user.passwordHash === undefined &&
+    (status === 'created' || message.passwordResetPending !== undefined)
+  );
+}
+
+/**
+ * Sends the reset and says how it went, as a note for the report. The user exists by now, so a
+ * reset WorkOS refuses does not fail the user: it is reported (`password_reset_not_sent:<why>`)
+ * for the operator to send from WorkOS. A reset that must wait (a 429, no write slot) is not
+ * lost: a copy of the message that only sends the reset goes back on the queue, and the user's
+ * outcome is recorded when it is sent.
+ */
+async function sendPasswordReset(
+  message: ParsedUserMessage,
+  written: { status: StepResult['status']; workosUserId: string },
+  deps: ImportUserBatchDependencies,
+  slots: WriteSlots,
+  timing: WorkOsTiming,
+): Promise<string> {
+  const resets = deps.organizations;
+  if (resets === undefined) return 'password_reset_not_sent:not_configured';
+  try {
+    await pacedOrganizationDirectory(resets, slots, timing).createPasswordReset(message.user.email);
+    return 'password_reset_sent';
+  } catch (error) {
+    const failure = classifyFailure(error);
+    if (failure === 'rate-limited' || failure === 'not-ready') {
+      throw new PasswordResetPendingError(
+        {
+          ...message,
+          passwordResetPending: { status: written.status, workosUserId: written.workosUserId },
+        },
+        error,
+      );
+    }
+    if (failure === 'fatal') throw error;
+    return `password_reset_not_sent:${failureReasonOf(error)}`;
+  }
+}
+
+/** The user is written; its reset email must wait. Carries the copy that will send it. */
+class PasswordResetPendingError extends Error {
+  override name = 'PasswordResetPendingError';
+  readonly pending: ParsedUserMessage;
+
+  constructor(pending: ParsedUserMessage, cause: unknown) {
+    super('Password reset deferred', { cause });
+    this.pending = pending;
+  }
+}
+
+function reasonOf(notes: (string | undefined)[]): { reason?: string } {
+  const present = notes.filter((note): note is string => note !== undefined && note !== '');
+  return present.length === 0 ? {} : { reason: present.join(';') };
+}
+
+/**
+ * A password-export line joined into this user ends in the user's state: recorded after the
+ * user's own outcome, and again on any later delivery (the first may have stopped in between),
+ * which is harmless: a final outcome is recorded once.
+ */
+async function settleJoinedRecords(
+  message: ParsedImportMessage,
+  deps: ImportUserBatchDependencies,
+): Promise<void> {
+  if (message.joined === undefined || message.joined.length === 0) return;
+  const primary = await deps.ledger.outcomeOf(message.origin.jobId, recordPosition(message.origin));
+  if (primary === undefined) return;
+  for (const joined of message.joined) {
+    await recordOutcome(
+      {
+        origin: joined,
+        sourceId: sourceIdOf(message),
+        status: primary.status,
+        ...(primary.workosUserId ? { workosUserId: primary.workosUserId } : {}),
+        reason: `joined_into_line:${message.origin.line}`,
+      },
+      deps,
+    );
   }
 }
 
@@ -215,32 +406,35 @@ export const maxDeferrals = 100;
 
 async function deferOrGiveUp(
   received: ReceivedMessage,
-  message: UserMessage,
+  message: ParsedImportMessage,
   delaySeconds: number,
+  reasonWhenExhausted: string,
   deps: ImportUserBatchDependencies,
 ): Promise<void> {
   if (message.deferrals >= maxDeferrals) {
-    await deadLetter(received, message, 'rate_limited_too_long', deps);
+    await deadLetter(received, message, reasonWhenExhausted, deps);
     return;
   }
   const deferred = { ...message, deferrals: message.deferrals + 1 };
   await deps.queue.requeue(
-    serializeUserMessage(deferred),
+    serializeImportMessage(deferred),
     Math.min(maxQueueDelaySeconds, Math.max(1, Math.ceil(delaySeconds))),
   );
 }
 
 async function deadLetter(
   message: ReceivedMessage,
-  parsed: UserMessage,
+  parsed: ParsedImportMessage,
   reason: string,
   deps: ImportUserBatchDependencies,
 ): Promise<void> {
   await deps.queue.deadLetter(message, reason);
-  await recordOutcome(
-    { origin: parsed.origin, sourceId: parsed.user.sourceId, status: 'failed', reason },
-    deps,
-  );
+  const sourceId = sourceIdOf(parsed);
+  await recordOutcome({ origin: parsed.origin, sourceId, status: 'failed', reason }, deps);
+  // The joined password line fails with its user, and moves with it when the user is redriven.
+  for (const joined of parsed.joined ?? []) {
+    await recordOutcome({ origin: joined, sourceId, status: 'failed', reason }, deps);
+  }
 }
 
 /**
@@ -256,6 +450,7 @@ async function recordOutcome(
   const fields = {
     jobId: outcome.origin.jobId,
     line: outcome.origin.line,
+    file: outcome.origin.file,
     status: outcome.status,
     workosUserId: outcome.workosUserId,
     reason: outcome.reason,
@@ -266,9 +461,9 @@ async function recordOutcome(
   else deps.logger.info('Record outcome', fields);
 }
 
-function parseUserMessage(body: string): UserMessage | undefined {
+function parseImportMessage(body: string): ParsedImportMessage | undefined {
   try {
-    const result = userMessageSchema.safeParse(JSON.parse(body));
+    const result = importMessageSchema.safeParse(JSON.parse(body));
     return result.success ? result.data : undefined;
   } catch {
     return undefined;

@@ -19,6 +19,7 @@ import {
   type RecordStatus,
   recordStatuses,
 } from '../pipeline/outcome.ts';
+import { recordPosition } from '../pipeline/user-message.ts';
 import {
   jobPartitionKey,
   jobSortKey,
@@ -161,7 +162,9 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
   async recordOutcome(outcome: RecordOutcome): Promise<RecordResult> {
     for (let attempt = 1; ; attempt += 1) {
       const current =
-        attempt === 1 ? undefined : await this.outcomeOf(outcome.origin.jobId, outcome.origin.line);
+        attempt === 1
+          ? undefined
+          : await this.outcomeOf(outcome.origin.jobId, recordPosition(outcome.origin));
       if (current !== undefined && isFinalStatus(current.status)) return 'already_final';
       try {
         await this.#transition(outcome, current?.status);
@@ -178,14 +181,14 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
 
   async claimRecord(
     jobId: string,
-    line: number,
+    position: number,
     claim: { token: string; leaseUntil: number },
   ): Promise<RecordClaim> {
     try {
       await this.#dynamodb.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
-          Key: recordKey(jobId, line),
+          Key: recordKey(jobId, position),
           UpdateExpression: 'SET claimToken = :token, claimUntil = :lease, #ttl = :expires',
           ConditionExpression:
             '(attribute_not_exists(#status) OR #status = :failed) AND ' +
@@ -206,17 +209,17 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
       return 'claimed';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const outcome = await this.outcomeOf(jobId, line);
+      const outcome = await this.outcomeOf(jobId, position);
       return outcome !== undefined && isFinalStatus(outcome.status) ? 'final' : 'busy';
     }
   }
 
-  async releaseRecord(jobId: string, line: number, token: string): Promise<void> {
+  async releaseRecord(jobId: string, position: number, token: string): Promise<void> {
     try {
       await this.#dynamodb.send(
         new UpdateItemCommand({
           TableName: this.#tableName,
-          Key: recordKey(jobId, line),
+          Key: recordKey(jobId, position),
           UpdateExpression: 'REMOVE claimToken, claimUntil',
           ConditionExpression: 'claimToken = :token',
           ExpressionAttributeValues: marshall({ ':token': token }),
@@ -228,11 +231,11 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
     }
   }
 
-  async outcomeOf(jobId: string, line: number): Promise<RecordOutcome | undefined> {
+  async outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined> {
     const result = await this.#dynamodb.send(
       new GetItemCommand({
         TableName: this.#tableName,
-        Key: recordKey(jobId, line),
+        Key: recordKey(jobId, position),
         ConsistentRead: true,
       }),
     );
@@ -306,12 +309,13 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
    * known to have (undefined: none yet); the write only happens if that is still so.
    */
   async #transition(outcome: RecordOutcome, previous: RecordStatus | undefined): Promise<void> {
-    const { jobId, line, sourceFile } = outcome.origin;
+    const { jobId, line, file, sourceFile } = outcome.origin;
     const recordItem = marshall(
       {
         [pk]: jobPartitionKey(jobId),
-        [sk]: recordSortKey(line),
+        [sk]: recordSortKey(recordPosition(outcome.origin)),
         line,
+        file,
         sourceFile,
         sourceId: outcome.sourceId,
         status: outcome.status,
@@ -404,8 +408,8 @@ function jobKey(jobId: string) {
   return marshall({ [pk]: jobPartitionKey(jobId), [sk]: jobSortKey });
 }
 
-function recordKey(jobId: string, line: number) {
-  return marshall({ [pk]: jobPartitionKey(jobId), [sk]: recordSortKey(line) });
+function recordKey(jobId: string, position: number) {
+  return marshall({ [pk]: jobPartitionKey(jobId), [sk]: recordSortKey(position) });
 }
 
 /** A record item holding only a claim has no outcome yet. */
@@ -413,7 +417,12 @@ function outcomeFromItem(item: Record<string, unknown>): RecordOutcome | undefin
   if (typeof item.status !== 'string') return undefined;
   const jobId = String(item[pk]).slice('JOB#'.length);
   return {
-    origin: { jobId, sourceFile: String(item.sourceFile), line: Number(item.line) },
+    origin: {
+      jobId,
+      sourceFile: String(item.sourceFile),
+      line: Number(item.line),
+      ...(typeof item.file === 'number' ? { file: item.file } : {}),
+    },
     status: item.status as RecordStatus,
     ...(typeof item.sourceId === 'string' ? { sourceId: item.sourceId } : {}),
     ...(typeof item.workosUserId === 'string' ? { workosUserId: item.workosUserId } : {}),

@@ -1,4 +1,5 @@
 import { emptyOutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
+import { recordPosition } from '../pipeline/user-message.ts';
 import {
   isFinalStatus,
   type JobDescriptor,
@@ -84,7 +85,8 @@ export class InMemoryMigrationLedger implements MigrationLedger {
   }
 
   async recordOutcome(outcome: RecordOutcome): Promise<RecordResult> {
-    const { jobId, line } = outcome.origin;
+    const { jobId } = outcome.origin;
+    const line = recordPosition(outcome.origin);
     let records = this.#records.get(jobId);
     if (records === undefined) {
       records = new Map();
@@ -105,25 +107,25 @@ export class InMemoryMigrationLedger implements MigrationLedger {
 
   async claimRecord(
     jobId: string,
-    line: number,
+    position: number,
     claim: { token: string; leaseUntil: number },
   ): Promise<RecordClaim> {
-    const outcome = this.#records.get(jobId)?.get(line);
+    const outcome = this.#records.get(jobId)?.get(position);
     if (outcome !== undefined && isFinalStatus(outcome.status)) return 'final';
-    const key = `${jobId}\n${line}`;
+    const key = `${jobId}\n${position}`;
     const held = this.#claims.get(key);
     if (held !== undefined && held.leaseUntil > this.#now()) return 'busy';
     this.#claims.set(key, { ...claim });
     return 'claimed';
   }
 
-  async releaseRecord(jobId: string, line: number, token: string): Promise<void> {
-    const key = `${jobId}\n${line}`;
+  async releaseRecord(jobId: string, position: number, token: string): Promise<void> {
+    const key = `${jobId}\n${position}`;
     if (this.#claims.get(key)?.token === token) this.#claims.delete(key);
   }
 
-  async outcomeOf(jobId: string, line: number): Promise<RecordOutcome | undefined> {
-    return this.#records.get(jobId)?.get(line);
+  async outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined> {
+    return this.#records.get(jobId)?.get(position);
   }
 
   async haltJob(jobId: string, reason: string): Promise<void> {

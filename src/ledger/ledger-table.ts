@@ -5,7 +5,7 @@
  * One table, one partition per job:
  * | pk             | sk                 | item                                                  |
  * | JOB#<jobId>    | JOB                | the job: source, split progress, outcome counters      |
- * | JOB#<jobId>    | REC#<line, padded> | one source record: status, source id, WorkOS id, reason |
+ * | JOB#<jobId>    | REC#<pos, padded>  | one source record: status, source id, WorkOS id, reason |
  * The `jobs` index lists jobs newest first (`gsi1pk` = JOBS, `gsi1sk` = creation time).
  */
 export const ledgerTable = {
@@ -24,7 +24,10 @@ export function jobPartitionKey(jobId: string): string {
 
 export const jobSortKey = 'JOB';
 
-/** Zero-padded so records sort by line within a job. */
-export function recordSortKey(line: number): string {
-  return `REC#${String(line).padStart(12, '0')}`;
+/**
+ * Zero-padded so records sort by position (file, then line) within a job: positions stay below
+ * 2^53, which has 16 digits.
+ */
+export function recordSortKey(position: number): string {
+  return `REC#${String(position).padStart(16, '0')}`;
 }

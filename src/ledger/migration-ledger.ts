@@ -17,7 +17,10 @@ export interface JobDescriptor {
 export type SplitState = 'splitting' | 'split';
 
 export interface SplitProgress {
-  /** Every record up to and including this line is enqueued or rejected. */
+  /**
+   * Every record up to and including this position (`recordPosition`: the line, offset by the
+   * file's index in a job of several files) is enqueued or settled.
+   */
   throughLine: number;
   read: number;
   enqueued: number;
@@ -97,13 +100,13 @@ export interface MigrationLedger {
    */
   claimRecord(
     jobId: string,
-    line: number,
+    position: number,
     claim: { token: string; leaseUntil: number },
   ): Promise<RecordClaim>;
   /** Gives a claim back (the delivery will retry later); a no-op if the claim is not `token`'s. */
-  releaseRecord(jobId: string, line: number, token: string): Promise<void>;
+  releaseRecord(jobId: string, position: number, token: string): Promise<void>;
   /** The record's outcome so far, if any: lets a consumer skip a duplicate delivery. */
-  outcomeOf(jobId: string, line: number): Promise<RecordOutcome | undefined>;
+  outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined>;
   /** Marks a job stopped on purpose, with a reason code. */
   haltJob(jobId: string, reason: string): Promise<void>;
   /** Clears a halt once its cause is fixed. */
@@ -111,7 +114,7 @@ export interface MigrationLedger {
   getJob(jobId: string): Promise<JobSnapshot | undefined>;
   /** Jobs, newest first. */
   listJobs(limit?: number): Promise<JobSnapshot[]>;
-  /** Every record outcome of a job, in line order. */
+  /** Every record outcome of a job, in position order (file, then line). */
   listOutcomes(jobId: string): AsyncIterable<RecordOutcome>;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { UserMessage } from '../pipeline/user-message.ts';
-import { serializeUserMessage } from '../pipeline/user-message.ts';
+import type { ImportMessage } from '../pipeline/user-message.ts';
+import { serializeImportMessage } from '../pipeline/user-message.ts';
 import type { QueueControl, ReceivedMessage, UserMessageSink } from '../queue/queue-types.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
 
@@ -514,8 +514,8 @@ function assertValidMessage(body: string, options: SendOptions): void {
  */
 export function inProcessUserMessageSink(queue: InProcessQueue): UserMessageSink {
   return {
-    async enqueue(message: UserMessage) {
-      queue.send(serializeUserMessage(message));
+    async enqueue(message: ImportMessage) {
+      queue.send(serializeImportMessage(message));
     },
     async flush() {},
   };

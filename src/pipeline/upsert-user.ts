@@ -23,23 +23,39 @@ export const importMetadataKeys = {
   digest: 'import_digest',
 } as const;
 
+export interface UpsertOptions {
+  /**
+   * Update a user who exists in WorkOS without having been created by this tool (and give them
+   * this record's external id), instead of linking and leaving them as they are.
+   */
+  overwriteExistingUsers?: boolean;
+}
+
 /**
  * Creates the user in WorkOS, or reconciles the one already there, so that any number of
  * deliveries of the same record converge on one WorkOS user.
  *
  * Create comes first: for a new user (the common case in a migration) that is the only call, one
- * write. Only when WorkOS reports a duplicate does the upsert look the user up:
+ * write. A record marked `existingLikely` (a password-hash export read after its users) looks
+ * up first instead: one read and one update, where create-first would spend two writes. When
+ * WorkOS reports a duplicate the upsert looks the user up:
  * - by external id: a user this tool created from the same source record (a redelivery, a re-run
  *   of the file). It is updated where the export differs, or left unchanged.
  * - by email, with no external id: a user who exists in WorkOS already and was not created by this
- *   tool (signed up during a dual-run). It is linked (its id reported) and never overwritten.
+ *   tool (signed up during a dual-run). It is linked (its id reported) and never overwritten,
+ *   unless the job opts in with `overwriteExistingUsers`.
  * - by email, with another external id: the email belongs to a different source user.
  */
 export async function upsertUser(
   directory: UserDirectory,
   user: ImportUser,
+  options: UpsertOptions = {},
 ): Promise<UpsertResult> {
   const digest = importDigestOf(user);
+  if (user.existingLikely) {
+    const ours = await directory.findUserByExternalId(user.externalId);
+    if (ours !== undefined) return reconcile(directory, ours, user, digest);
+  }
   try {
     const created = await directory.createUser({
       email: user.email,
@@ -66,6 +82,9 @@ export async function upsertUser(
     throw new TransientImportError('duplicate_not_found', 'Duplicate user could not be found');
   }
   if (sameEmail.externalId === null || sameEmail.externalId === '') {
+    if (options.overwriteExistingUsers) {
+      return reconcile(directory, sameEmail, user, digest, { link: true });
+    }
     return {
       status: 'unchanged',
       workosUserId: sameEmail.id,
@@ -83,17 +102,21 @@ async function reconcile(
   existing: DirectoryUser,
   user: ImportUser,
   digest: string,
+  { link = false }: { link?: boolean } = {},
 ): Promise<UpsertResult> {
-  if (existing.metadata[importMetadataKeys.digest] === digest) {
+  const stored = parseStoredDigest(existing.metadata[importMetadataKeys.digest]);
+  if (stored.record === digest) {
     return { status: 'unchanged', workosUserId: existing.id };
   }
 
-  const { changes, reason } = changesToApply(existing, user);
+  const { changes, reason } = changesToApply(existing, user, stored.password);
+  // A linked user takes the record's external id, so the next run finds it as one of ours.
+  if (link) changes.externalId = user.externalId;
   if (Object.keys(changes).length === 0) {
     return { status: 'unchanged', workosUserId: existing.id, ...(reason ? { reason } : {}) };
   }
   // Metadata updates are partial in WorkOS: keys set since the import are kept.
-  changes.metadata = importMetadataOf(user, digest);
+  changes.metadata = importMetadataOf(user, digest, stored.password);
   try {
     const updated = await directory.updateUser(existing.id, changes);
     return { status: 'updated', workosUserId: updated.id, ...(reason ? { reason } : {}) };
@@ -119,6 +142,7 @@ async function reconcile(
 function changesToApply(
   existing: DirectoryUser,
   user: ImportUser,
+  storedPasswordDigest: string | undefined,
 ): { changes: DirectoryUserChanges; reason?: string } {
   const changes: DirectoryUserChanges = {};
   let reason: string | undefined;
@@ -133,7 +157,13 @@ function changesToApply(
   for (const [key, value] of Object.entries(user.metadata ?? {})) {
     if (existing.metadata[key] !== value) changes.metadata = { ...changes.metadata, [key]: value };
   }
-  if (user.passwordHash !== undefined && user.passwordHashType !== undefined) {
+  // WorkOS never returns a hash, so the one imported last is known by its fingerprint: the
+  // same hash again is no change.
+  const newPassword =
+    user.passwordHash !== undefined &&
+    user.passwordHashType !== undefined &&
+    passwordDigestOf(user) !== storedPasswordDigest;
+  if (newPassword && user.passwordHash !== undefined && user.passwordHashType !== undefined) {
     if (existing.lastSignInAt === null) {
       changes.passwordHash = user.passwordHash;
       changes.passwordHashType = user.passwordHashType;
@@ -144,13 +174,37 @@ function changesToApply(
   return reason === undefined ? { changes } : { changes, reason };
 }
 
-/** What the tool writes in a user's metadata: the source's details and its own two keys. */
-function importMetadataOf(user: ImportUser, digest: string): Record<string, string> {
+/**
+ * What the tool writes in a user's metadata: the source's details and its own two keys. The
+ * digest key holds the record's fingerprint, then the imported password hash's (kept from an
+ * earlier write when this record has none): `<record>.<password>`.
+ */
+function importMetadataOf(
+  user: ImportUser,
+  digest: string,
+  storedPasswordDigest?: string,
+): Record<string, string> {
+  const password = passwordDigestOf(user) ?? storedPasswordDigest;
   return {
     ...user.metadata,
     [importMetadataKeys.source]: user.source,
-    [importMetadataKeys.digest]: digest,
+    [importMetadataKeys.digest]: password === undefined ? digest : `${digest}.${password}`,
   };
+}
+
+function parseStoredDigest(value: string | undefined): { record?: string; password?: string } {
+  if (value === undefined) return {};
+  const [record, password] = value.split('.');
+  return { ...(record ? { record } : {}), ...(password ? { password } : {}) };
+}
+
+/** A fingerprint of the password hash alone (salted by the hash itself, so it reveals nothing). */
+function passwordDigestOf(user: ImportUser): string | undefined {
+  if (user.passwordHash === undefined || user.passwordHashType === undefined) return undefined;
+  return createHash('sha256')
+    .update(`${user.passwordHashType}\n${user.passwordHash}`)
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { serializeUserMessage, type UserMessage } from '../pipeline/user-message.ts';
+import { type ImportMessage, serializeImportMessage } from '../pipeline/user-message.ts';
 import type { UserMessageSink } from './queue-types.ts';
 
 /** SQS accepts at most 10 entries per SendMessageBatch; batches are cut where SQS would cut them. */
@@ -19,8 +19,8 @@ export class CountingUserMessageSink implements UserMessageSink {
   bodyCharacters = 0;
   #inBatch = 0;
 
-  async enqueue(message: UserMessage): Promise<void> {
-    const body = serializeUserMessage(message);
+  async enqueue(message: ImportMessage): Promise<void> {
+    const body = serializeImportMessage(message);
     this.messages += 1;
     this.bodyCharacters += body.length;
     this.#inBatch += 1;

@@ -1,4 +1,4 @@
-import type { UserMessage } from '../pipeline/user-message.ts';
+import type { ImportMessage } from '../pipeline/user-message.ts';
 
 /**
  * Where the splitter puts user messages: SQS on AWS, the in-process queue in local mode, an
@@ -9,7 +9,7 @@ export interface UserMessageSink {
    * Accepts one message. Resolves once the sink can take another, so a fast reader waits for a
    * slow queue instead of buffering the whole export (back-pressure).
    */
-  enqueue(message: UserMessage): Promise<void>;
+  enqueue(message: ImportMessage): Promise<void>;
   /** Resolves when every accepted message is durably on the queue; rejects if any could not be. */
   flush(): Promise<void>;
 }

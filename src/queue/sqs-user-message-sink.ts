@@ -4,7 +4,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { serializeUserMessage, type UserMessage } from '../pipeline/user-message.ts';
+import { type ImportMessage, serializeImportMessage } from '../pipeline/user-message.ts';
 import type { UserMessageSink } from './queue-types.ts';
 
 export interface SqsUserMessageSinkOptions {
@@ -50,9 +50,9 @@ export class SqsUserMessageSink implements UserMessageSink {
     this.#maxAttempts = maxAttempts;
   }
 
-  async enqueue(message: UserMessage): Promise<void> {
+  async enqueue(message: ImportMessage): Promise<void> {
     this.#throwIfFailed();
-    const body = serializeUserMessage(message);
+    const body = serializeImportMessage(message);
     const bytes = Buffer.byteLength(body);
     // SQS refuses a batch over 1 MiB in total: send what is pending first if this would pass it.
     if (this.#pending.length > 0 && this.#pendingBytes + bytes > maxBatchBytes) this.#startBatch();

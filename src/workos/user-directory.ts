@@ -24,7 +24,11 @@ export interface NewDirectoryUser {
   metadata: Record<string, string>;
 }
 
-export type DirectoryUserChanges = Partial<Omit<NewDirectoryUser, 'externalId'>>;
+/**
+ * `externalId` is only ever set on a user that has none: linking a pre-existing user when the job
+ * opts in to overwriting them.
+ */
+export type DirectoryUserChanges = Partial<NewDirectoryUser>;
 
 /**
  * The WorkOS user-management operations the importer uses. The SDK-backed implementation throws

@@ -66,6 +66,7 @@ export class WorkOsUserDirectory implements UserDirectory {
           emailVerified: changes.emailVerified,
           firstName: changes.firstName,
           lastName: changes.lastName,
+          externalId: changes.externalId,
           metadata: changes.metadata,
           ...passwordFields(changes),
         }),

@@ -390,7 +390,10 @@ describe('inProcessUserMessageSink', () => {
     await sink.flush();
 
     const message = only(queue.receive(10));
-    expect(userMessageSchema.parse(JSON.parse(message.body))).toEqual(sampleUserMessage);
+    expect(userMessageSchema.parse(JSON.parse(message.body))).toEqual({
+      ...sampleUserMessage,
+      kind: 'user',
+    });
   });
 
   it('rejects, rather than throws, when the queue refuses the message', async () => {

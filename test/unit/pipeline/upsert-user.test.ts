@@ -34,9 +34,32 @@ describe('Function: upsertUser()', () => {
       passwordHashType: 'bcrypt',
       metadata: {
         [importMetadataKeys.source]: 'auth0',
-        [importMetadataKeys.digest]: importDigestOf(user),
+        // The record's fingerprint, then the password hash's: `<record>.<password>`.
+        [importMetadataKeys.digest]: expect.stringMatching(
+          new RegExp(`^${importDigestOf(user)}\\.[\\w-]{16}$`),
+        ),
       },
     });
+  });
+
+  it('writes nothing when the same password hash arrives again on its own (a re-uploaded password export)', async () => {
+    const directory = new InMemoryUserDirectory();
+    const user = importUserFactory({ passwordHash: '$2b$10$abc', passwordHashType: 'bcrypt' });
+    await upsertUser(directory, user);
+    const hashOnly = importUserFactory({
+      passwordHash: '$2b$10$abc',
+      passwordHashType: 'bcrypt',
+      firstName: undefined,
+      lastName: undefined,
+      existingLikely: true,
+    });
+
+    const again = await upsertUser(directory, hashOnly);
+    const changed = await upsertUser(directory, { ...hashOnly, passwordHash: '$2b$10$xyz' });
+
+    expect(again.status).toBe('unchanged');
+    expect(changed.status).toBe('updated');
+    expect(directory.calls.update).toBe(1);
   });
 
   it('reports a redelivered record as unchanged without writing again', async () => {
