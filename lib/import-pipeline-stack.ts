@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentSettings } from './environment-settings.ts';
-import { EXPORT_PREFIX, ImportPipeline } from './import-pipeline.ts';
+import { EXPORT_PREFIX, ImportPipeline, JOB_PREFIX } from './import-pipeline.ts';
 import { PipelineMonitoring } from './pipeline-monitoring.ts';
 
 /** Properties of an {@link ImportPipelineStack}. */
@@ -28,6 +28,11 @@ export class ImportPipelineStack extends Stack {
       new CfnOutput(this, id, { value, description });
     output('ExportBucketName', pipeline.exportBucket.bucketName, 'Bucket that receives exports');
     output('ExportPrefix', EXPORT_PREFIX, 'Key prefix under which an upload starts an import');
+    output(
+      'JobPrefix',
+      JOB_PREFIX,
+      'Key prefix of jobs of several files (started by manifest.json)',
+    );
     output('UserQueueUrl', pipeline.userQueue.queueUrl, 'Queue of users to import');
     output('UserQueueArn', pipeline.userQueue.queueArn, 'Destination of a dead-letter redrive');
     output('DeadLetterQueueUrl', pipeline.deadLetterQueue.queueUrl, 'Users not imported');

@@ -38,14 +38,21 @@ import { MigrationLedgerTable } from './migration-ledger-table.ts';
 import { NodeFunction } from './node-function.ts';
 import { keyActions, PipelineKey } from './pipeline-key.ts';
 
-/** Uploads under this prefix start an import; nothing else in the bucket does. */
+/** Each upload under this prefix starts an import of that one file. */
 export const EXPORT_PREFIX = 'exports/';
+/**
+ * Jobs of several files: `jobs/<name>/manifest.json` starts the job, the files beside it do not
+ * start anything by themselves (they are uploaded first).
+ */
+export const JOB_PREFIX = 'jobs/';
+/** The object that starts a job of several files. */
+export const MANIFEST_SUFFIX = '/manifest.json';
 /** The splitter writes per-job reports here: outside {@link EXPORT_PREFIX}, so they trigger nothing. */
 export const REPORT_PREFIX = 'reports/';
 
 /** The consumer's timeout; the user queue's visibility timeout is derived from it. */
 const consumerTimeout = Duration.seconds(60);
-/** Long enough for a 10 M-user import (about 3 days at 45 writes/s) with days to spare. */
+/** Long enough for a 10 M-user import (about 2.4 days at 48 writes/s) with days to spare. */
 const userQueueRetention = Duration.days(7);
 /** The maximum SQS allows: failures must outlive the source messages they came from. */
 const failureQueueRetention = Duration.days(14);
@@ -226,7 +233,8 @@ export class ImportPipeline extends Construct {
         USER_QUEUE_URL: this.userQueue.queueUrl,
         ...ledgerEnvironment,
         REPORT_PREFIX,
-        DEFAULT_SOURCE_FORMAT: undefined,
+        EXPORT_PREFIX,
+        JOB_PREFIX,
       },
       // Before its 15 minutes run out, the splitter invokes itself asynchronously to continue the
       // export where it stopped. Lambda's loop detection would end that chain after 16 hops; the
@@ -253,16 +261,23 @@ export class ImportPipeline extends Construct {
       new LambdaDestination(this.splitterFunction),
       { prefix: EXPORT_PREFIX },
     );
+    this.exportBucket.addEventNotification(
+      EventType.OBJECT_CREATED,
+      new LambdaDestination(this.splitterFunction),
+      { prefix: JOB_PREFIX, suffix: MANIFEST_SUFFIX },
+    );
     this.acknowledgeNotificationsHandler();
     // Exactly the splitter's calls, rather than grantRead()/grantPut(), whose wildcards would add
     // bucket listing, bucket configuration, object ACLs, tags, retention and legal holds.
-    this.exportBucket.grants.actionsOnObjectKeys(
-      this.splitterFunction,
-      `${EXPORT_PREFIX}*`,
-      's3:GetObject',
-      // The splitter reads the version S3 notified, so a re-upload cannot change a running job.
-      's3:GetObjectVersion',
-    );
+    for (const prefix of [EXPORT_PREFIX, JOB_PREFIX]) {
+      this.exportBucket.grants.actionsOnObjectKeys(
+        this.splitterFunction,
+        `${prefix}*`,
+        's3:GetObject',
+        // The splitter reads the version S3 notified, so a re-upload cannot change a running job.
+        's3:GetObjectVersion',
+      );
+    }
     this.exportBucket.grants.actionsOnObjectKeys(
       this.splitterFunction,
       `${REPORT_PREFIX}*`,
@@ -546,6 +561,11 @@ export class ImportPipeline extends Construct {
       role,
       `AwsSolutions-IAM5[Resource::${bucketArn}/${EXPORT_PREFIX}*]`,
       'The splitter reads whichever export S3 notifies it of, so it may read (GetObject, GetObjectVersion) every object under the export prefix, and nothing outside it.',
+    );
+    acknowledge(
+      role,
+      `AwsSolutions-IAM5[Resource::${bucketArn}/${JOB_PREFIX}*]`,
+      'The splitter reads the manifest S3 notifies it of and the files it names beside it, so it may read (GetObject, GetObjectVersion) every object under the job prefix, and nothing outside it.',
     );
     acknowledge(
       role,

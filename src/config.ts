@@ -18,8 +18,13 @@ export const splitterEnvironmentSchema = z.object({
   LEDGER_RETENTION_DAYS: positiveInt.default(30),
   /** Prefix in the export bucket under which per-job reports (rejections) are written. */
   REPORT_PREFIX: z.string().default('reports/'),
-  /** Source format when neither the key prefix nor the content says otherwise. */
-  DEFAULT_SOURCE_FORMAT: z.enum(['auth0']).default('auth0'),
+  /**
+   * Prefix under which one upload is one job; its first folder may name the source
+   * (`exports/firebase/users.json`).
+   */
+  EXPORT_PREFIX: z.string().default('exports/'),
+  /** Prefix of jobs of several files: `<JOB_PREFIX><name>/manifest.json` and the files beside it. */
+  JOB_PREFIX: z.string().default('jobs/'),
 });
 export type SplitterConfig = z.infer<typeof splitterEnvironmentSchema>;
 
@@ -34,7 +39,7 @@ export const consumerEnvironmentSchema = z.object({
   WORKOS_API_KEY_SECRET_ID: z.string().min(1),
   WORKOS_API_URL: workosApiUrlSchema,
   /** Writes per second for the whole environment, shared by all concurrent consumers. */
-  TARGET_WRITES_PER_SECOND: positiveNumber.default(45),
+  TARGET_WRITES_PER_SECOND: positiveNumber.default(48),
   /** Matches the event source's `maxConcurrency`: each instance paces at rate / concurrency. */
   CONSUMER_MAX_CONCURRENCY: positiveInt.default(4),
   /** Matches the queue's redrive `maxReceiveCount`: the last receive dead-letters with a reason. */

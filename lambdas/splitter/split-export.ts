@@ -1,13 +1,18 @@
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import type { DuplicateEmailPlan } from '../../src/pipeline/duplicate-emails.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import {
+  filePositionStride,
+  type ImportMessage,
+  type RecordOrigin,
+  recordPosition,
+} from '../../src/pipeline/user-message.ts';
 import type { UserMessageSink } from '../../src/queue/queue-types.ts';
-import type { ExportLine } from '../../src/sources/export-lines.ts';
-import type { LineParser, ParsedRecord } from '../../src/sources/parsed-record.ts';
+import type { ExportRecord } from '../../src/sources/parsed-record.ts';
 
 /** Where a split starts: at the top, or after the last checkpoint of a cut-off run. */
 export interface SplitStart {
+  /** The last position split (`recordPosition`): a line, offset by its file in a job of several. */
   afterLine: number;
   read: number;
   enqueued: number;
@@ -15,12 +20,38 @@ export interface SplitStart {
 
 export const splitFromTheTop: SplitStart = { afterLine: 0, read: 0, enqueued: 0 };
 
+/** What becomes of one record of an export. */
+export type SplitDecision =
+  /** A user, organization or membership for the consumer. */
+  | { action: 'enqueue'; message: ImportMessage }
+  /** Settled here, before any API call: rejected, or merged into another record. */
+  | { action: 'settle'; outcomes: RecordOutcome[] }
+  /**
+   * Settled by another record's message: a password-export line joined into its user, which
+   * ends in the user's state when the consumer records it.
+   */
+  | { action: 'joined' }
+  /** Not a record at all (a blank line). */
+  | { action: 'none' };
+
+/** Decides about one decoded record; throws only on a bug or a hostile record (rejected alone). */
+export type DecideRecord = (record: ExportRecord, origin: RecordOrigin) => SplitDecision;
+
+/** One file of a job, read in its turn. */
+export interface SplitPass {
+  /** The file's index in a job of several (its records' positions start at file × 2^32). */
+  file?: number;
+  /** The file's name as operators know it (the S3 key or the local path). */
+  sourceFile: string;
+  /** Opens the file's records; only called when the pass has records left to split. */
+  open: () => Promise<AsyncIterable<ExportRecord>> | AsyncIterable<ExportRecord>;
+  decide: DecideRecord;
+}
+
 export interface SplitExportInput {
   jobId: string;
-  /** The export's name as operators know it (the S3 key or the local path). */
-  sourceFile: string;
-  lines: AsyncIterable<ExportLine>;
-  parseLine: LineParser;
+  /** The job's files in the order they are split; file indexes ascend with them. */
+  passes: SplitPass[];
   start?: SplitStart;
   /**
    * Asked between records: true when this run must stop and leave the rest to a continuation
@@ -29,8 +60,6 @@ export interface SplitExportInput {
   shouldYield?: () => boolean;
   /** Records between checkpoints: what a cut-off run may have to read again. */
   checkpointEvery?: number;
-  /** Records that share an email with another, which stands for them (see `planDuplicateEmails`). */
-  duplicates?: DuplicateEmailPlan;
 }
 
 export interface SplitExportDependencies {
@@ -43,21 +72,22 @@ export interface SplitExportDependencies {
 
 export interface SplitSummary {
   jobId: string;
-  /** Records read so far in the job: every one is enqueued, rejected or merged into another. */
+  /** Records read so far in the job: every one is enqueued, settled, or joined into another. */
   read: number;
   enqueued: number;
-  /** Records settled at split time: rejected, or merged into the record holding their email. */
+  /** Records not enqueued themselves: rejected, merged into another, or joined into their user. */
   notEnqueued: number;
-  /** The last line split; a continuation starts after it. */
+  /** The last position split; a continuation starts after it. */
   throughLine: number;
   /** False when the run yielded before the end of the export. */
   completed: boolean;
 }
 
 /**
- * Turns an export into one queue message per user. A record that cannot be imported is
- * rejected with its line number and a reason before any API call; nothing is dropped silently.
- * The sink's back-pressure paces the read, so memory stays flat however large the export.
+ * Turns a job's files into queue messages, one per user, organization or membership. A record
+ * that cannot be imported is rejected with its line and a reason before any API call; nothing is
+ * dropped silently. The sink's back-pressure paces the read, so memory stays flat however large
+ * the export.
  *
  * Progress is checkpointed in the ledger after the sink has flushed, so a run that is cut off
  * (or yields near its time limit) resumes after the last checkpoint: no record is lost, and at
@@ -75,47 +105,43 @@ export async function splitExport(
   let sinceCheckpoint = 0;
   const progress = () => ({ throughLine, read, enqueued });
 
-  for await (const { line, text, unreadable } of input.lines) {
-    if (line <= start.afterLine) continue;
-    if (input.shouldYield?.()) {
-      await deps.sink.flush();
-      await deps.ledger.checkpointSplit(input.jobId, progress(), { release: true });
-      return summaryOf(input.jobId, progress(), false, deps.logger);
-    }
-    throughLine = line;
-    const parsed: ParsedRecord | undefined =
-      unreadable === undefined
-        ? parseSafely(input.parseLine, text)
-        : { kind: 'rejected', reason: unreadable };
-    if (parsed === undefined) continue;
-    read += 1;
-    const origin = { jobId: input.jobId, sourceFile: input.sourceFile, line };
-    if (parsed.kind === 'rejected') {
-      const outcome: RecordOutcome = {
-        origin,
-        status: 'rejected',
-        reason: parsed.reason,
-        ...(parsed.sourceId === undefined ? {} : { sourceId: parsed.sourceId }),
+  for (const pass of input.passes) {
+    const file = pass.file ?? 0;
+    // A file wholly split before the checkpoint is not opened again.
+    if (start.afterLine >= (file + 1) * filePositionStride) continue;
+    for await (const record of await pass.open()) {
+      const origin: RecordOrigin = {
+        jobId: input.jobId,
+        sourceFile: pass.sourceFile,
+        line: record.line,
+        ...(pass.file === undefined ? {} : { file: pass.file }),
       };
-      await deps.ledger.recordOutcome(outcome);
-      deps.onRejected?.(outcome);
-    } else if (input.duplicates?.mergedInto(parsed.user.email, line) !== undefined) {
-      const winnerLine = input.duplicates.mergedInto(parsed.user.email, line);
-      await deps.ledger.recordOutcome({
-        origin,
-        sourceId: parsed.user.sourceId,
-        status: 'unchanged',
-        reason: `merged_into_line:${winnerLine}`,
-      });
-    } else {
-      await deps.sink.enqueue({ version: 1, origin, user: parsed.user, deferrals: 0 });
-      enqueued += 1;
-    }
-    sinceCheckpoint += 1;
-    if (sinceCheckpoint >= checkpointEvery) {
-      await deps.sink.flush();
-      await deps.ledger.checkpointSplit(input.jobId, progress());
-      sinceCheckpoint = 0;
+      const position = recordPosition(origin);
+      if (position <= start.afterLine) continue;
+      if (input.shouldYield?.()) {
+        await deps.sink.flush();
+        await deps.ledger.checkpointSplit(input.jobId, progress(), { release: true });
+        return summaryOf(input.jobId, progress(), false, deps.logger);
+      }
+      throughLine = position;
+      const decision = decideSafely(pass.decide, record, origin);
+      if (decision.action === 'none') continue;
+      read += 1;
+      if (decision.action === 'enqueue') {
+        await deps.sink.enqueue(decision.message);
+        enqueued += 1;
+      } else if (decision.action === 'settle') {
+        for (const outcome of decision.outcomes) {
+          await deps.ledger.recordOutcome(outcome);
+          if (outcome.status === 'rejected') deps.onRejected?.(outcome);
+        }
+      }
+      sinceCheckpoint += 1;
+      if (sinceCheckpoint >= checkpointEvery) {
+        await deps.sink.flush();
+        await deps.ledger.checkpointSplit(input.jobId, progress());
+        sinceCheckpoint = 0;
+      }
     }
   }
   await deps.sink.flush();
@@ -136,11 +162,18 @@ function summaryOf(
   return summary;
 }
 
-/** A parser that throws on a hostile line rejects that line alone; the rest of the file goes on. */
-function parseSafely(parseLine: LineParser, text: string): ParsedRecord | undefined {
+/** A record that makes the decision throw is rejected alone; the rest of the file goes on. */
+function decideSafely(
+  decide: DecideRecord,
+  record: ExportRecord,
+  origin: RecordOrigin,
+): SplitDecision {
   try {
-    return parseLine(text);
+    return decide(record, origin);
   } catch {
-    return { kind: 'rejected', reason: 'unparseable_record' };
+    return {
+      action: 'settle',
+      outcomes: [{ origin, status: 'rejected', reason: 'unparseable_record' }],
+    };
   }
 }

@@ -10,16 +10,17 @@ import type { SplitterConfig } from '../../src/config.ts';
 import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import {
-  type DuplicateEmailPlan,
-  planDuplicateEmails,
-} from '../../src/pipeline/duplicate-emails.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
+import {
+  InvalidManifestError,
+  isManifestKey,
+  parseJobManifest,
+} from '../../src/pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { formatOutcomeReport } from '../../src/pipeline/outcome-report.ts';
 import { SqsUserMessageSink } from '../../src/queue/sqs-user-message-sink.ts';
-import { exportFormats } from '../../src/sources/export-formats.ts';
-import { readExportLines } from '../../src/sources/export-lines.ts';
+import { describeJob, describeManifestJob, formatFromKey, type OpenKey } from './describe-job.ts';
+import { type JobToSplit, planSplit } from './plan-split.ts';
 import { type SplitSummary, splitExport } from './split-export.ts';
 
 /** One uploaded export, as named by an S3 event. */
@@ -67,6 +68,12 @@ export function createSplitterHandler(deps: SplitterHandlerDependencies) {
       .handler(async (event, context) => {
         const outcomes: SplitOutcome[] = [];
         for (const object of exportObjectsOf(event)) {
+          // A job's files start nothing: its manifest, uploaded last, does. S3's notification
+          // filter already says so; this holds if a filter is ever widened by hand.
+          if (object.key.startsWith(deps.config.JOB_PREFIX) && !isManifestKey(object.key)) {
+            logger.info('Not a job manifest; left for its job', { key: object.key });
+            continue;
+          }
           const outcome = await splitExportObject(object, deps, context);
           if ('completed' in outcome && !outcome.completed)
             await deps.continueSplit(object, context);
@@ -78,10 +85,10 @@ export function createSplitterHandler(deps: SplitterHandlerDependencies) {
 }
 
 /**
- * Splits one export object, or the rest of it: claims the job in the ledger (a duplicate S3
- * event finds it taken or done), streams exactly the version the event names from where the
- * last run stopped, enqueues its users and writes this run's rejected records to
- * `<REPORT_PREFIX><jobId>/rejected*.csv` in the same bucket.
+ * Splits one job, or the rest of it: an export object (one file), or a manifest naming several
+ * files. Claims the job in the ledger (a duplicate S3 event finds it taken or done), streams
+ * exactly the version the event names from where the last run stopped, enqueues its records and
+ * writes this run's rejected records to `<REPORT_PREFIX><jobId>/rejected*.csv` in the same bucket.
  */
 export async function splitExportObject(
   object: ExportObject,
@@ -107,27 +114,18 @@ export async function splitExportObject(
     return { jobId, skipped: claim.reason };
   }
 
-  const parseLine = exportFormats[config.DEFAULT_SOURCE_FORMAT]();
-  // A first read plans which records share an email; the second splits. Both read exactly the
-  // version the event names, and every invocation (a continuation too) plans the same way.
-  const planningBody = await openExportObject(s3, object);
-  let duplicates: DuplicateEmailPlan;
-  try {
-    duplicates = await planDuplicateEmails(readExportLines(planningBody), parseLine);
-  } finally {
-    planningBody.destroy();
-  }
-  const body = await openExportObject(s3, object);
-
+  // Every invocation (a continuation too) describes and plans the job the same way, from
+  // exactly the versions it names.
+  const openKey: OpenKey = (key) =>
+    openExportObject(s3, key === object.key ? object : { bucket: object.bucket, key });
   const rejections: RecordOutcome[] = [];
   try {
+    const job = await describeObjectJob(object, jobId, config, openKey);
+    const passes = await planSplit(job, (file) => openKey(file.sourceFile));
     const summary = await splitExport(
       {
         jobId,
-        sourceFile: object.key,
-        lines: readExportLines(body),
-        parseLine,
-        duplicates,
+        passes,
         start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
         shouldYield: () => context.getRemainingTimeInMillis() < yieldBeforeDeadlineMs,
         ...(checkpointEvery ? { checkpointEvery } : {}),
@@ -142,7 +140,7 @@ export async function splitExportObject(
     const reportName =
       claim.resumeAfterLine === 0
         ? 'rejected.csv'
-        : `rejected-after-line-${claim.resumeAfterLine}.csv`;
+        : `rejected-after-position-${claim.resumeAfterLine}.csv`;
     await s3.send(
       new PutObjectCommand({
         Bucket: object.bucket,
@@ -157,13 +155,45 @@ export async function splitExportObject(
     // last one (records after it are enqueued again; the consumer recognises them).
     await ledger.releaseSplit(jobId).catch(() => undefined);
     throw error;
-  } finally {
-    // An unconsumed body holds a socket; make sure it is released on every path.
-    body.destroy();
   }
 }
 
-async function openExportObject(s3: S3Client, object: ExportObject): Promise<Readable> {
+/** A manifest under the job prefix describes a job of several files; anything else is one file. */
+async function describeObjectJob(
+  object: ExportObject,
+  jobId: string,
+  config: SplitterConfig,
+  openKey: OpenKey,
+): Promise<JobToSplit> {
+  if (object.key.startsWith(config.JOB_PREFIX) && isManifestKey(object.key)) {
+    const manifest = parseJobManifest(await readSmallObject(await openKey(object.key)));
+    return describeManifestJob({ jobId, manifestKey: object.key, manifest }, openKey);
+  }
+  const format = formatFromKey(object.key, config.EXPORT_PREFIX);
+  return describeJob(
+    { jobId, files: [{ key: object.key }], ...(format === undefined ? {} : { format }) },
+    openKey,
+  );
+}
+
+/** A manifest is a few hundred bytes; anything past 1 MiB is not one. */
+const maxManifestBytes = 1024 * 1024;
+
+async function readSmallObject(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxManifestBytes) throw new InvalidManifestError('The job manifest is over 1 MiB');
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function openExportObject(
+  s3: S3Client,
+  object: Pick<ExportObject, 'bucket' | 'key' | 'versionId'>,
+): Promise<Readable> {
   const response = await s3.send(
     new GetObjectCommand({
       Bucket: object.bucket,

@@ -5,17 +5,17 @@ import { ConfigError } from '../errors.ts';
 import { runLocalMigration } from '../local/run-local-migration.ts';
 import { logger } from '../logger.ts';
 import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
+import { WorkOsOrganizationDirectory } from '../workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../workos/workos-user-directory.ts';
+import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 import { formatMigrationSummary } from './summary.ts';
 
-export interface LocalCommandOptions {
+export interface LocalCommandOptions extends JobOptionFlags {
   emulator: boolean;
   report?: string;
   rate: number;
   concurrency: number;
   maxReceives: number;
-  format: 'auth0';
-  importBlocked: boolean;
 }
 
 /** `migrate local`: returns the process exit code (non-zero when any user failed). */
@@ -37,11 +37,13 @@ export async function runLocalCommand(
     process.stderr.write(`Importing ${files.join(', ')} into ${target}\n`);
 
     const started = performance.now();
+    const workos = createWorkOsClient({ apiKey, apiUrl, timeoutMs: 10_000 });
     const result = await runLocalMigration({
-      files,
-      format: options.format,
-      formatOptions: { importBlockedUsers: options.importBlocked },
-      directory: new WorkOsUserDirectory(createWorkOsClient({ apiKey, apiUrl, timeoutMs: 10_000 })),
+      files: [files],
+      ...(options.format === undefined ? {} : { format: options.format }),
+      jobOptions: await jobOptionsOf(options),
+      directory: new WorkOsUserDirectory(workos),
+      organizations: new WorkOsOrganizationDirectory(workos),
       writesPerSecond: options.rate,
       maxConcurrency: options.concurrency,
       maxReceiveCount: options.maxReceives,

@@ -1,12 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runDlqCommand } from './dlq-command.ts';
 import { runEmulatorCommand } from './emulator-command.ts';
+import { withJobOptions } from './job-options.ts';
 import { runLocalCommand } from './local-command.ts';
 import { runRedriveCommand } from './redrive-command.ts';
 import { runReportCommand } from './report-command.ts';
 import { runResumeCommand } from './resume-command.ts';
 import { runStatusCommand } from './status-command.ts';
 import { runUploadCommand } from './upload-command.ts';
+import { runValidateCommand } from './validate-command.ts';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -25,45 +27,64 @@ const program = new Command('migrate')
   .description('Import users from identity-provider exports into WorkOS.')
   .showHelpAfterError();
 
-program
-  .command('local')
-  .description(
-    'Run the whole pipeline on this machine: split the exports, queue one message per user and import them, ' +
-      'against WorkOS at WORKOS_API_URL with WORKOS_API_KEY, or against the embedded emulator with --emulator.',
-  )
-  .argument('<files...>', 'export files (Auth0 NDJSON, gzip-compressed or plain)')
-  .option('--emulator', 'import into an embedded WorkOS emulator instead of WorkOS', false)
-  .option('--report <file>', 'write one CSV row per input record to this file')
-  .addOption(
-    new Option(
-      '--rate <writes-per-second>',
-      'WorkOS writes per second (WorkOS allows 500 per 10 s)',
+withJobOptions(
+  program
+    .command('local')
+    .description(
+      'Run the whole pipeline on this machine: split the exports, queue one message per record and import them, ' +
+        'against WorkOS at WORKOS_API_URL with WORKOS_API_KEY, or against the embedded emulator with --emulator. ' +
+        'The files named are one job (an Auth0 users export and its password-hash export are joined into one ' +
+        "write per user); a manifest.json names a job's files and options itself.",
     )
-      .argParser(positiveNumber)
-      .default(45),
-  )
-  .addOption(
-    new Option('--concurrency <batches>', 'batches of 10 users in flight at once')
-      .argParser(positiveInteger)
-      .default(4),
-  )
-  .addOption(
-    new Option(
-      '--max-receives <count>',
-      'tries before a failing user goes to the dead-letter queue',
+    .argument(
+      '<files...>',
+      'export files (NDJSON, JSON array or CSV; gzip or plain), or one manifest.json',
     )
-      .argParser(positiveInteger)
-      .default(5),
-  )
-  .addOption(new Option('--format <format>', 'export format').choices(['auth0']).default('auth0'))
-  .option(
-    '--import-blocked',
-    'import users the export marks blocked (they could sign in again)',
-    false,
-  )
-  .action(async (files: string[], options) => {
-    process.exitCode = await runLocalCommand(files, options);
-  });
+    .option('--emulator', 'import into an embedded WorkOS emulator instead of WorkOS', false)
+    .option('--report <file>', 'write one CSV row per input record to this file')
+    .addOption(
+      new Option(
+        '--rate <writes-per-second>',
+        'WorkOS writes per second (WorkOS allows 500 per 10 s)',
+      )
+        .argParser(positiveNumber)
+        .default(48),
+    )
+    .addOption(
+      new Option('--concurrency <batches>', 'batches of 10 records in flight at once')
+        .argParser(positiveInteger)
+        .default(4),
+    )
+    .addOption(
+      new Option(
+        '--max-receives <count>',
+        'tries before a failing record goes to the dead-letter queue',
+      )
+        .argParser(positiveInteger)
+        .default(5),
+    ),
+).action(async (files: string[], options) => {
+  process.exitCode = await runLocalCommand(files, options);
+});
+
+withJobOptions(
+  program
+    .command('validate')
+    .description(
+      'Preflight: read the files exactly as the splitter will, call no API, and print what would ' +
+        'happen: records per outcome, rejected records with line and reason, merged duplicate emails, ' +
+        'password hash types and the users who will need a reset. The files named are one job, as for ' +
+        '`local` and `upload`. Exit code 0 when the files could be read, 2 when they could not.',
+    )
+    .argument('<files...>', 'export files, or one manifest.json')
+    .option('--json', 'print the counts as one JSON object', false)
+    .option(
+      '--report <file>',
+      'write the rejected and merged records (line and reason) to this CSV',
+    ),
+).action(async (files: string[], options) => {
+  process.exitCode = await runValidateCommand(files, options);
+});
 
 program
   .command('emulator')
@@ -114,28 +135,48 @@ program
     process.exitCode = await runRedriveCommand(options);
   });
 
-program
-  .command('upload')
-  .summary("Upload exports to an environment's bucket (starts the imports); prints their job ids")
-  .description(
-    "Upload exports to a deployed environment's bucket, under its export prefix, where each " +
-      'upload starts one import job; prints the job id of each file (for `status` and `report`). ' +
-      'Large files go up as multipart uploads streamed from disk, with a progress bar on a ' +
-      'terminal. The bucket comes from the stack WorkosUserImport-<env>; region and credentials ' +
-      'from the standard AWS environment (AWS_PROFILE, AWS_REGION, ...). Exit code 0 when every ' +
-      'file is uploaded, 1 when an upload failed or was interrupted (the files before it are ' +
-      'uploaded), 2 on usage or configuration errors (nothing uploaded).',
-  )
-  .argument(
-    '<files...>',
-    'export files (Auth0 NDJSON, gzip-compressed or plain), kept by file name',
-  )
-  .requiredOption('--env <env>', 'environment to import into, e.g. dev or prod')
-  .option(
-    '--json',
-    'print one JSON object: {"uploads":[{"file","bucket","key","versionId","eTag","sizeBytes","jobId"}]}',
-    false,
-  )
+withJobOptions(
+  program
+    .command('upload')
+    .summary(
+      "Upload exports to an environment's bucket as one import job (or one per file); prints the job id",
+    )
+    .description(
+      "Upload exports to a deployed environment's bucket and start their import. One file goes " +
+        "under the export prefix, where its upload starts one import job (in the source's folder " +
+        'with --format). Several files, a job option, --job-name or --manifest make one job: the ' +
+        "files go to the job's folder, jobs/<job-name>/, where uploads start nothing, then the job's " +
+        'manifest.json (generated from the files and options, or --manifest), whose upload starts ' +
+        'the job; an Auth0 users export and its password-hash export are joined into one write per ' +
+        'user. --separate uploads several files as one job each. Prints the job id (for `status` ' +
+        'and `report`). Large files go up as multipart uploads streamed from disk, with a progress ' +
+        'bar on a terminal. The bucket comes from the stack WorkosUserImport-<env>; region and ' +
+        'credentials from the standard AWS environment (AWS_PROFILE, AWS_REGION, ...). Exit code 0 ' +
+        'when every file is uploaded, 1 when an upload failed or was interrupted (the files before ' +
+        "it are uploaded; a job's manifest is not, so that job does not start), 2 on usage or " +
+        'configuration errors (nothing uploaded).',
+    )
+    .argument(
+      '<files...>',
+      'export files (NDJSON, JSON array or CSV; gzip or plain), kept by file name',
+    )
+    .requiredOption('--env <env>', 'environment to import into, e.g. dev or prod')
+    .option(
+      '--job-name <name>',
+      "the job's folder under jobs/ (letters, digits, . _ -; default: <UTC yyyymmdd-hhmmss>-<first file's name>)",
+    )
+    .option(
+      '--manifest <file>',
+      "a hand-written manifest.json naming exactly the files given, uploaded as the job's",
+    )
+    .option('--separate', 'upload several files as one job each, under the export prefix', false)
+    .option(
+      '--json',
+      'print one JSON object: {"uploads":[{"file","bucket","key","versionId","eTag","sizeBytes","jobId"}]}; ' +
+        'for one job, the uploads have no jobId and "job":{"jobId","manifestKey"} (null when it did not start)',
+      false,
+    ),
+)
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (files: string[], options) => {
     process.exitCode = await runUploadCommand(files, options);

@@ -1,8 +1,9 @@
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, posix } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
+import { ConfigError } from '../errors.ts';
 import {
   consoleWriters,
   describeAwsError,
@@ -12,14 +13,35 @@ import {
 } from '../operations/operator-console.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
 import { exportKeyFor, type UploadedExport, uploadExport } from '../operations/upload-export.ts';
+import {
+  checkJobManifest,
+  defaultJobName,
+  type JobFileUpload,
+  JobUploadError,
+  jobNameProblem,
+  uploadJob,
+} from '../operations/upload-job.ts';
+import {
+  InvalidManifestError,
+  type ManifestOptions,
+  manifestFileName,
+  type SourceFormat,
+} from '../pipeline/job-manifest.ts';
+import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
 const defaultClients = { s3: new S3Client({}), cloudformation: new CloudFormationClient({}) };
 
-export interface UploadCommandOptions {
+export interface UploadCommandOptions extends JobOptionFlags {
   env: string;
   json: boolean;
+  /** The job's folder under the job prefix. @default `<UTC yyyymmdd-hhmmss>-<first file's name>` */
+  jobName?: string;
+  /** A hand-written manifest.json, uploaded as the job's instead of a generated one. */
+  manifest?: string;
+  /** One job per file, each uploaded under the export prefix (as a single file is). */
+  separate?: boolean;
 }
 
 export interface UploadCommandDependencies {
@@ -33,13 +55,42 @@ export interface UploadCommandDependencies {
   /** A progress bar (a terminal), plain lines (a log), or nothing. @default bar on a TTY */
   progress?: 'bar' | 'lines' | 'none';
   partSizeBytes?: number;
+  /** The clock a default job name is taken from. */
+  now?: () => Date;
+}
+
+/** What the command line asks for: one job per file, or one job of all the files. */
+type UploadPlan =
+  | { kind: 'separate'; format?: SourceFormat }
+  | {
+      kind: 'job';
+      jobName: string;
+      manifest?: { file: string; text: string };
+      options: ManifestOptions;
+      format?: SourceFormat;
+    };
+
+/** What every upload of one run shares. */
+interface UploadRun {
+  s3: S3Client;
+  bucket: string;
+  env: string;
+  json: boolean;
+  signal: AbortSignal | undefined;
+  partSizeBytes: number | undefined;
+  progress: 'bar' | 'lines' | 'none';
+  out: (text: string) => void;
+  err: (text: string) => void;
 }
 
 /**
- * `migrate upload`: uploads each file under the environment's export prefix, where the upload
- * itself starts the import, and prints the job id each gets. Returns the exit code: 0 every file
- * uploaded, 1 an upload failed or was interrupted (the files before it are uploaded), 2 usage or
- * configuration errors (nothing uploaded).
+ * `migrate upload`. One file goes under the environment's export prefix, where its upload starts
+ * one import job; several files (or job options, a job name or a manifest) go into one job's
+ * folder under the job prefix, followed by the job's manifest, whose upload starts the job.
+ * `--separate` uploads several files as one job each. Prints the job id(s). Returns the exit code:
+ * 0 every file uploaded, 1 an upload failed or was interrupted (the files before it are uploaded;
+ * in one job, the manifest is not, so that job never starts), 2 usage or configuration errors
+ * (nothing uploaded).
  */
 export async function runUploadCommand(
   files: string[],
@@ -50,9 +101,14 @@ export async function runUploadCommand(
   const { out, err } = consoleWriters(dependencies);
   const progress = dependencies.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
 
-  const problem = await checkFiles(files);
-  if (problem !== undefined) {
-    err(`Error: ${problem}\n`);
+  let plan: UploadPlan;
+  try {
+    const problem = await checkFiles(files);
+    if (problem !== undefined) throw new ConfigError(problem);
+    plan = await uploadPlanOf(files, options, dependencies.now ?? (() => new Date()));
+  } catch (error) {
+    if (!(error instanceof ConfigError || error instanceof InvalidManifestError)) throw error;
+    err(`Error: ${error.message}\n`);
     return 2;
   }
   const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
@@ -61,61 +117,238 @@ export async function runUploadCommand(
   const interrupt = dependencies.signal
     ? undefined
     : interruptOnCtrlC(err, 'Aborting the upload… (Ctrl-C again to quit at once)');
-  const signal = dependencies.signal ?? interrupt?.signal;
-  const uploaded: UploadedExport[] = [];
-  let failed = false;
+  const run: UploadRun = {
+    s3,
+    bucket: outputs.exportBucketName,
+    env: options.env,
+    json: options.json,
+    signal: dependencies.signal ?? interrupt?.signal,
+    partSizeBytes: dependencies.partSizeBytes,
+    progress,
+    out,
+    err,
+  };
   try {
-    for (const file of files) {
-      if (signal?.aborted) {
-        failed = true;
-        break;
-      }
-      const key = exportKeyFor(outputs.exportPrefix, file);
-      const reporter = progressReporter(progress, basename(file), err);
-      try {
-        const result = await uploadExport({
-          s3,
-          bucket: outputs.exportBucketName,
-          key,
-          file,
-          onProgress: reporter.update,
-          ...(signal ? { signal } : {}),
-          ...(dependencies.partSizeBytes ? { partSizeBytes: dependencies.partSizeBytes } : {}),
-        });
-        reporter.stop();
-        uploaded.push(result);
-        if (!options.json) out(`${formatUpload(result)}\n`);
-      } catch (error) {
-        reporter.stop();
-        failed = true;
-        err(
-          signal?.aborted
-            ? `Aborted the upload of ${file}: no part of it is left in the bucket and no import started.\n`
-            : `Error: could not upload ${file} to s3://${outputs.exportBucketName}/${key}: ${describeAwsError(error)}\n`,
-        );
-        break;
-      }
-    }
+    return plan.kind === 'job'
+      ? await uploadAsOneJob(files, plan, outputs.jobPrefix, run)
+      : await uploadSeparately(files, plan.format, outputs.exportPrefix, run);
   } finally {
     interrupt?.dispose();
+  }
+}
+
+/**
+ * Decides between one job and one job per file, and rejects combinations that would silently
+ * drop a choice: job options with `--separate` (an export prefix upload has none), flags beside
+ * a hand-written manifest (which holds the job's options itself).
+ */
+async function uploadPlanOf(
+  files: string[],
+  options: UploadCommandOptions,
+  now: () => Date,
+): Promise<UploadPlan> {
+  const optionFlags = jobOptionFlagsGiven(options);
+  if (options.separate) {
+    const conflicting = [
+      ...(options.jobName === undefined ? [] : ['--job-name']),
+      ...(options.manifest === undefined ? [] : ['--manifest']),
+      ...optionFlags,
+    ];
+    if (conflicting.length > 0) {
+      throw new ConfigError(
+        `--separate uploads each file under the export prefix as a job of its own, which takes ` +
+          `no job options: drop --separate to upload one job with ${conflicting.join(', ')}`,
+      );
+    }
+    return { kind: 'separate', ...(options.format ? { format: options.format } : {}) };
+  }
+  const oneJob =
+    files.length > 1 ||
+    optionFlags.length > 0 ||
+    options.jobName !== undefined ||
+    options.manifest !== undefined;
+  if (!oneJob) return { kind: 'separate', ...(options.format ? { format: options.format } : {}) };
+
+  const jobName = options.jobName ?? defaultJobName(files[0] ?? '', now());
+  const problem = jobNameProblem(jobName);
+  if (problem !== undefined) throw new ConfigError(problem);
+  const clash = files.find((file) => basename(file) === manifestFileName);
+  if (clash !== undefined) {
+    throw new ConfigError(
+      `${clash} would be uploaded as the job's ${manifestFileName}, whose upload starts the job; ` +
+        'pass a hand-written manifest with --manifest <file>, or rename the file',
+    );
+  }
+  if (options.manifest === undefined) {
+    return {
+      kind: 'job',
+      jobName,
+      options: await jobOptionsOf(options),
+      ...(options.format ? { format: options.format } : {}),
+    };
+  }
+  const flagsBesideManifest = [...(options.format ? ['--format'] : []), ...optionFlags];
+  if (flagsBesideManifest.length > 0) {
+    throw new ConfigError(
+      `The manifest holds the job's format and options: set them there instead of ` +
+        `${flagsBesideManifest.join(', ')}`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(options.manifest, 'utf8');
+  } catch {
+    throw new ConfigError(`${options.manifest} does not exist or cannot be read`);
+  }
+  checkJobManifest(text, files);
+  return { kind: 'job', jobName, manifest: { file: options.manifest, text }, options: {} };
+}
+
+/** The job option flags given on the command line (`--format` aside: it has its own key). */
+function jobOptionFlagsGiven(options: JobOptionFlags): string[] {
+  return [
+    ...(options.importBlocked ? ['--import-blocked'] : []),
+    ...(options.overwriteExisting ? ['--overwrite-existing'] : []),
+    ...(options.sendPasswordResets ? ['--send-password-resets'] : []),
+    ...(options.role === undefined ? [] : ['--role']),
+    ...(options.firebaseHashConfig === undefined ? [] : ['--firebase-hash-config']),
+  ];
+}
+
+/** Each file under the export prefix (in the source's folder when named): one job each. */
+async function uploadSeparately(
+  files: string[],
+  format: SourceFormat | undefined,
+  exportPrefix: string,
+  run: UploadRun,
+): Promise<number> {
+  const { out, err, signal } = run;
+  const uploaded: UploadedExport[] = [];
+  let failed = false;
+  for (const file of files) {
+    if (signal?.aborted) {
+      failed = true;
+      break;
+    }
+    const key = exportKeyFor(exportPrefix, file, format);
+    const reporter = progressReporter(run.progress, basename(file), err);
+    try {
+      const result = await uploadExport({
+        s3: run.s3,
+        bucket: run.bucket,
+        key,
+        file,
+        onProgress: reporter.update,
+        ...(signal ? { signal } : {}),
+        ...(run.partSizeBytes ? { partSizeBytes: run.partSizeBytes } : {}),
+      });
+      reporter.stop();
+      uploaded.push(result);
+      if (!run.json) out(`${formatUpload(result)}\n`);
+    } catch (error) {
+      reporter.stop();
+      failed = true;
+      err(
+        signal?.aborted
+          ? `Aborted the upload of ${file}: no part of it is left in the bucket and no import started.\n`
+          : `Error: could not upload ${file} to s3://${run.bucket}/${key}: ${describeAwsError(error)}\n`,
+      );
+      break;
+    }
   }
 
   if (failed) {
     const notUploaded = files.slice(uploaded.length);
     err(`Not uploaded: ${notUploaded.join(', ')}\n`);
   }
-  if (options.json) {
+  if (run.json) {
     // Also after a failure: a script learns which files made it, and their jobs.
     out(`${JSON.stringify({ uploads: uploaded })}\n`);
   } else if (uploaded.length > 0) {
     out(
       '\nEach upload starts one import job. Watch it with:\n' +
         uploaded
-          .map((upload) => `  npm run migrate -- status ${upload.jobId} --env ${options.env}\n`)
+          .map((upload) => `  npm run migrate -- status ${upload.jobId} --env ${run.env}\n`)
           .join(''),
     );
   }
   return failed ? 1 : 0;
+}
+
+/** The files into the job's folder, then its manifest, which starts the one job. */
+async function uploadAsOneJob(
+  files: string[],
+  plan: Extract<UploadPlan, { kind: 'job' }>,
+  jobPrefix: string,
+  run: UploadRun,
+): Promise<number> {
+  const { out, err, signal } = run;
+  let current: { file: string; reporter: ProgressReporter } | undefined;
+  const stopReporter = () => {
+    current?.reporter.stop();
+    current = undefined;
+  };
+  try {
+    const job = await uploadJob({
+      s3: run.s3,
+      bucket: run.bucket,
+      jobPrefix,
+      jobName: plan.jobName,
+      files,
+      ...(plan.manifest ? { manifest: plan.manifest } : {}),
+      options: plan.options,
+      ...(plan.format ? { format: plan.format } : {}),
+      ...(signal ? { signal } : {}),
+      ...(run.partSizeBytes ? { partSizeBytes: run.partSizeBytes } : {}),
+      onProgress: (file, progress) => {
+        if (current?.file !== file) {
+          stopReporter();
+          current = { file, reporter: progressReporter(run.progress, basename(file), err) };
+        }
+        current.reporter.update(progress);
+      },
+      onFileUploaded: (upload) => {
+        stopReporter();
+        if (!run.json) out(`${formatUpload(upload)}\n`);
+      },
+    });
+    if (run.json) {
+      out(
+        `${JSON.stringify({ uploads: job.uploads, job: { jobId: job.jobId, manifestKey: job.manifest.key } })}\n`,
+      );
+    } else {
+      const manifest = plan.manifest
+        ? `the job manifest ${plan.manifest.file}`
+        : 'the job manifest';
+      out(
+        `${formatUpload(job.manifest, manifest)}\n` +
+          `\nThe manifest starts one import job of ${files.length} file(s). Watch it with:\n` +
+          `  npm run migrate -- status ${job.jobId} --env ${run.env}\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    stopReporter();
+    if (!(error instanceof JobUploadError)) throw error;
+    const folder = `s3://${run.bucket}/${posix.dirname(error.key)}/`;
+    const notUploaded = files.slice(error.uploaded.length).join(', ');
+    const failedManifest = error.uploaded.length === files.length;
+    err(
+      (signal?.aborted
+        ? `Aborted the upload of ${error.file}: no part of it is left in the bucket.\n`
+        : `Error: could not upload ${error.file} to s3://${run.bucket}/${error.key}: ` +
+          `${describeAwsError(error.cause)}\n`) +
+        (failedManifest
+          ? 'The job manifest was not uploaded, so no import started.\n'
+          : `Not uploaded: ${notUploaded}, and the job manifest, so no import started.\n`) +
+        (error.uploaded.length > 0
+          ? `The files uploaded to ${folder} start nothing by themselves; run the same command ` +
+            `with --job-name ${plan.jobName} to upload the job again.\n`
+          : ''),
+    );
+    if (run.json) out(`${JSON.stringify({ uploads: error.uploaded, job: null })}\n`);
+    return 1;
+  }
 }
 
 /** Every file must exist and be a file, and no two may land on the same key. */
@@ -137,10 +370,15 @@ async function checkFiles(files: string[]): Promise<string | undefined> {
   return undefined;
 }
 
-export function formatUpload(upload: UploadedExport): string {
+/** One upload; with the job it starts, unless it is a file of a job (which starts nothing). */
+export function formatUpload(
+  upload: JobFileUpload & { jobId?: string },
+  label: string = upload.file,
+): string {
   return (
-    `Uploaded ${upload.file} (${formatBytes(upload.sizeBytes)}) to s3://${upload.bucket}/${upload.key}` +
-    `${upload.versionId ? ` (version ${upload.versionId})` : ''}\n  job ${upload.jobId}`
+    `Uploaded ${label} (${formatBytes(upload.sizeBytes)}) to s3://${upload.bucket}/${upload.key}` +
+    `${upload.versionId ? ` (version ${upload.versionId})` : ''}` +
+    `${upload.jobId === undefined ? '' : `\n  job ${upload.jobId}`}`
   );
 }
 

@@ -1,21 +1,30 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
+import {
+  describeJob,
+  describeManifestJob,
+  type OpenKey,
+} from '../../lambdas/splitter/describe-job.ts';
+import { planSplit } from '../../lambdas/splitter/plan-split.ts';
 import { type SplitSummary, splitExport } from '../../lambdas/splitter/split-export.ts';
 import { WorkOsAuthenticationError } from '../errors.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
-import { planDuplicateEmails } from '../pipeline/duplicate-emails.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
+import {
+  isManifestKey,
+  type ManifestOptions,
+  parseJobManifest,
+  type SourceFormat,
+} from '../pipeline/job-manifest.ts';
 import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
-import { userMessageSchema } from '../pipeline/user-message.ts';
+import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
-import { type ExportFormat, exportFormats } from '../sources/export-formats.ts';
-import { readExportLines } from '../sources/export-lines.ts';
-import type { ExportFormatOptions } from '../sources/parsed-record.ts';
+import type { OrganizationDirectory } from '../workos/organization-directory.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
 import {
   InProcessQueue,
@@ -25,10 +34,19 @@ import {
 import { runLocalEventSource } from './local-event-source.ts';
 
 export interface LocalMigrationOptions {
-  files: string[];
-  format?: ExportFormat;
-  formatOptions?: ExportFormatOptions;
+  /**
+   * The run's jobs, one after the other: a path is a job of one export, or a job manifest
+   * (`manifest.json`, its files relative to it); a list of paths is one job of those files
+   * (Auth0 users and password hashes joined into one write per user).
+   */
+  files: (string | string[])[];
+  /** The source, when detection should not decide. */
+  format?: SourceFormat;
+  /** Per-job options for jobs without a manifest (a manifest brings its own). */
+  jobOptions?: ManifestOptions;
   directory: UserDirectory;
+  /** WorkOS organizations, memberships and password resets (jobs that need them). */
+  organizations?: OrganizationDirectory;
   /** Writes per second to WorkOS, for the whole run. */
   writesPerSecond: number;
   /** Batches in flight at once: the event source's maxConcurrency. */
@@ -85,6 +103,7 @@ export async function runLocalMigration(
       try {
         return await importUserBatch(messages, {
           directory: options.directory,
+          ...(options.organizations === undefined ? {} : { organizations: options.organizations }),
           pacer,
           queue: control,
           ledger,
@@ -105,8 +124,13 @@ export async function runLocalMigration(
 
   const jobIds: string[] = [];
   try {
-    for (const file of options.files) {
-      const summary = await splitLocalFile(file, options, queue, ledger);
+    for (const job of options.files) {
+      const summary = await splitLocalJob(
+        typeof job === 'string' ? [job] : job,
+        options,
+        queue,
+        ledger,
+      );
       jobIds.push(summary.jobId);
       if (stop.signal.aborted) break;
     }
@@ -123,27 +147,44 @@ export async function runLocalMigration(
   return summarize(ledger, jobIds);
 }
 
-async function splitLocalFile(
-  file: string,
+async function splitLocalJob(
+  paths: string[],
   options: LocalMigrationOptions,
   queue: InProcessQueue,
   ledger: MigrationLedger,
 ): Promise<SplitSummary> {
-  const path = resolve(file);
-  const { size, mtimeMs } = await stat(path);
-  const jobId = jobIdFor({ bucket: 'local', key: path, eTag: `${size}-${mtimeMs}` });
-  // One process splits each file once; the lease only matters to concurrent splitters on AWS.
-  await ledger.claimSplit({ jobId, sourceFile: file }, Number.MAX_SAFE_INTEGER);
-  const parseLine = exportFormats[options.format ?? 'auth0'](options.formatOptions);
-  const duplicates = await planDuplicateEmails(readExportLines(createReadStream(path)), parseLine);
+  const resolved = paths.map((path) => resolve(path));
+  const identity = await Promise.all(
+    resolved.map(async (path) => {
+      const { size, mtimeMs } = await stat(path);
+      return `${path}:${size}-${mtimeMs}`;
+    }),
+  );
+  const jobId = jobIdFor({ bucket: 'local', key: identity.join('\n') });
+  const sourceFile = paths.length === 1 ? (paths[0] as string) : `${paths.length} files`;
+  // One process splits each job once; the lease only matters to concurrent splitters on AWS.
+  await ledger.claimSplit({ jobId, sourceFile }, Number.MAX_SAFE_INTEGER);
+  const openKey: OpenKey = async (key) => createReadStream(key);
+  // Files keep the names they were given: they are how the report names them.
+  const [only] = paths;
+  const job =
+    paths.length === 1 && only !== undefined && isManifestKey(only)
+      ? await describeManifestJob(
+          { jobId, manifestKey: only, manifest: parseJobManifest(await readFile(only, 'utf8')) },
+          openKey,
+        )
+      : await describeJob(
+          {
+            jobId,
+            files: paths.map((key) => ({ key })),
+            ...(options.format === undefined ? {} : { format: options.format }),
+            ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),
+          },
+          openKey,
+        );
+  const passes = await planSplit(job, (file) => openKey(file.sourceFile));
   return splitExport(
-    {
-      jobId,
-      sourceFile: file,
-      lines: readExportLines(createReadStream(path)),
-      parseLine,
-      duplicates,
-    },
+    { jobId, passes },
     { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },
   );
 }
@@ -158,16 +199,18 @@ async function recordRedrivenFailures(
   ledger: MigrationLedger,
 ): Promise<void> {
   for (const message of deadLetterQueue.drain()) {
-    const parsed = userMessageSchema.safeParse(safeJson(message.body));
+    const parsed = importMessageSchema.safeParse(safeJson(message.body));
     if (!parsed.success) continue;
-    const { origin, user } = parsed.data;
-    if ((await ledger.outcomeOf(origin.jobId, origin.line)) !== undefined) continue;
-    await ledger.recordOutcome({
-      origin,
-      sourceId: user.sourceId,
-      status: 'failed',
-      reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',
-    });
+    const { origin, joined = [] } = parsed.data;
+    if ((await ledger.outcomeOf(origin.jobId, recordPosition(origin))) !== undefined) continue;
+    for (const failedOrigin of [origin, ...joined]) {
+      await ledger.recordOutcome({
+        origin: failedOrigin,
+        sourceId: sourceIdOf(parsed.data),
+        status: 'failed',
+        reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',
+      });
+    }
   }
 }
 

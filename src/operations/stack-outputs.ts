@@ -15,6 +15,8 @@ import { ConfigError } from '../errors.ts';
 const stackOutputsSchema = z.object({
   ExportBucketName: z.string().min(1),
   ExportPrefix: z.string().min(1),
+  // Stacks deployed before jobs of several files lack it; their splitter reads the same default.
+  JobPrefix: z.string().min(1).default('jobs/'),
   UserQueueUrl: z.url(),
   UserQueueArn: z.string().startsWith('arn:'),
   DeadLetterQueueUrl: z.url(),
@@ -28,6 +30,8 @@ export interface PipelineOutputs {
   stackName: string;
   exportBucketName: string;
   exportPrefix: string;
+  /** Where a job of several files goes: `<jobPrefix><job-name>/`, its manifest last. */
+  jobPrefix: string;
   userQueueUrl: string;
   userQueueArn: string;
   deadLetterQueueUrl: string;
@@ -61,6 +65,7 @@ function pipelineOutputsOf(
     stackName,
     exportBucketName: outputs.ExportBucketName,
     exportPrefix: outputs.ExportPrefix,
+    jobPrefix: outputs.JobPrefix,
     userQueueUrl: outputs.UserQueueUrl,
     userQueueArn: outputs.UserQueueArn,
     deadLetterQueueUrl: outputs.DeadLetterQueueUrl,

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type ExportObjectIdentity, jobIdFor } from '../pipeline/job-id.ts';
+import type { SourceFormat } from '../pipeline/job-manifest.ts';
 
 /** S3's smallest part (all but the last) and its most parts per multipart upload. */
 const minimumPartSizeBytes = 5 * 1024 * 1024;
@@ -15,10 +16,12 @@ const partsInFlight = 4;
 export interface UploadExportOptions {
   s3: S3Client;
   bucket: string;
-  /** The object key, under the export prefix: the upload starts an import. */
+  /** The object key: under the export prefix, or a job's manifest, the upload starts an import. */
   key: string;
   /** Path of the export on disk; streamed, never read whole. */
   file: string;
+  /** Bytes to upload instead of the file's (a generated manifest); `file` then only names them. */
+  body?: Uint8Array;
   /** Files larger than one part go up as a multipart upload. @default 8 MiB */
   partSizeBytes?: number;
   onProgress?: (progress: { loadedBytes: number; totalBytes: number }) => void;
@@ -47,18 +50,19 @@ export async function uploadExport({
   bucket,
   key,
   file,
+  body,
   partSizeBytes = defaultPartSizeBytes,
   onProgress,
   signal,
 }: UploadExportOptions): Promise<UploadedExport> {
-  const { size: sizeBytes } = await stat(file);
+  const sizeBytes = body === undefined ? (await stat(file)).size : body.byteLength;
   const abortController = new AbortController();
   const abort = () => abortController.abort();
   signal?.addEventListener('abort', abort, { once: true });
   try {
     const upload = new Upload({
       client: s3,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(file) },
+      params: { Bucket: bucket, Key: key, Body: body ?? createReadStream(file) },
       partSize: Math.max(minimumPartSizeBytes, partSizeBytes, Math.ceil(sizeBytes / maximumParts)),
       queueSize: partsInFlight,
       leavePartsOnError: false,
@@ -120,8 +124,11 @@ export function exportObjectIdentity(object: {
   };
 }
 
-/** Where a file goes: under the export prefix, by its file name. */
-export function exportKeyFor(exportPrefix: string, file: string): string {
+/**
+ * Where a file goes: under the export prefix, by its file name; in the source's folder when the
+ * source is named, since the splitter reads it from the key's first folder.
+ */
+export function exportKeyFor(exportPrefix: string, file: string, format?: SourceFormat): string {
   const prefix = exportPrefix.endsWith('/') ? exportPrefix : `${exportPrefix}/`;
-  return `${prefix}${basename(file)}`;
+  return `${prefix}${format === undefined ? '' : `${format}/`}${basename(file)}`;
 }

@@ -244,7 +244,7 @@ function startsWithByteOrderMark(bytes: Buffer, start: number, end: number): boo
 }
 
 /** A failure of the gzip stream itself, as opposed to one of the source it reads from. */
-class GzipStreamError extends Error {
+export class GzipStreamError extends Error {
   constructor(cause: unknown) {
     super('gzip stream failed', { cause });
     this.name = 'GzipStreamError';
@@ -256,8 +256,13 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
-/** The export's bytes, decompressed when they start with gzip's magic bytes. */
-async function* decompressedChunks(input: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+/**
+ * The export's bytes, decompressed when they start with gzip's magic bytes: the line reader's
+ * source, and the record readers' for layouts whose records span lines (CSV, JSON arrays).
+ */
+export async function* decompressedChunks(
+  input: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Buffer> {
   const source = input[Symbol.asyncIterator]();
   let sourceDone = false;
   try {

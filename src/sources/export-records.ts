@@ -1,9 +1,10 @@
-import { createGunzip } from 'node:zlib';
 import { csvUnreadableReasons, readCsvRecords } from './csv-records.ts';
 import {
   CorruptExportError,
+  decompressedChunks,
   defaultMaxLineBytes,
   type ExportLine,
+  GzipStreamError,
   readExportLines,
   unreadableReasons,
 } from './export-lines.ts';
@@ -93,7 +94,7 @@ export async function readExportHead(
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new RangeError(`maxBytes must be a positive whole number; got ${maxBytes}`);
   }
-  const chunks = decompressedExport(body);
+  const chunks = decompressedChunks(body);
   const head: Buffer[] = [];
   let headBytes = 0;
   try {
@@ -104,7 +105,7 @@ export async function readExportHead(
       headBytes += next.value.length;
     }
   } catch (error) {
-    if (!(error instanceof GzipStreamFailure)) throw error;
+    if (!(error instanceof GzipStreamError)) throw error;
   } finally {
     await chunks.return(undefined);
   }
@@ -210,7 +211,7 @@ function firstObjectShape(head: string, start: number): ObjectShape {
 
 /** Turns a failure of the gzip stream into the error the splitter reports for a damaged file. */
 function corruptionOf(error: unknown, afterLine: number): unknown {
-  return error instanceof GzipStreamFailure
+  return error instanceof GzipStreamError
     ? new CorruptExportError(afterLine, { cause: error.cause })
     : error;
 }
@@ -262,7 +263,7 @@ function isBlank(text: string): boolean {
 
 /** The decompressed bytes of an export, without a leading byte order mark. */
 function exportBytes(body: AsyncIterable<Uint8Array>): AsyncIterator<Buffer> {
-  return withoutByteOrderMark(decompressedExport(body));
+  return withoutByteOrderMark(decompressedChunks(body));
 }
 
 const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -287,128 +288,5 @@ async function* withoutByteOrderMark(chunks: AsyncIterable<Buffer>): AsyncGenera
     }
   } finally {
     await iterator.return?.(undefined);
-  }
-}
-
-/**
- * A failure of the gzip stream itself, as opposed to one of the source it reads from.
- *
- * This file inflates on its own because export-lines.ts keeps its `decompressedChunks` (and
- * this class's twin, `GzipStreamError`) private; exporting them there would let the code below
- * go, `decompressedExport` becoming `decompressedChunks`.
- */
-class GzipStreamFailure extends Error {
-  constructor(cause: unknown) {
-    super('gzip stream failed', { cause });
-    this.name = 'GzipStreamFailure';
-  }
-}
-
-const gzipMagic = Buffer.from([0x1f, 0x8b]);
-
-/** As in export-lines.ts: what one compressed write may inflate to bounds memory (16 MiB). */
-const maxCompressedWriteBytes = 16 * 1024;
-const inflatedChunkBytes = 64 * 1024;
-
-/** The export's bytes, inflated when they start with gzip's magic bytes (whatever the name). */
-async function* decompressedExport(body: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  const source = body[Symbol.asyncIterator]();
-  let sourceDone = false;
-  async function* sourceChunks(): AsyncGenerator<Buffer> {
-    for (;;) {
-      const next = await source.next();
-      if (next.done) {
-        sourceDone = true;
-        return;
-      }
-      yield asBuffer(next.value);
-    }
-  }
-  try {
-    // Enough chunks to see two bytes: a source may hand them out one at a time.
-    const head: Buffer[] = [];
-    let headBytes = 0;
-    const chunks = sourceChunks();
-    while (headBytes < gzipMagic.length) {
-      const next = await chunks.next();
-      if (next.done) break;
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
-    async function* all(): AsyncGenerator<Buffer> {
-      yield* head;
-      if (!sourceDone) yield* chunks;
-    }
-    const gzip = Buffer.concat(head, Math.min(headBytes, 2)).equals(gzipMagic);
-    yield* gzip ? gunzipped(all()) : all();
-  } finally {
-    // Stopped early, or failed: let the source release its socket or file. Not awaited: a
-    // source waiting on a stalled socket would hold the caller up with it.
-    if (!sourceDone) source.return?.()?.catch(() => undefined);
-  }
-}
-
-function asBuffer(chunk: Uint8Array): Buffer {
-  // A view, not a copy: S3 and fs already hand out Buffers, and other Uint8Arrays are wrapped.
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-}
-
-/**
- * Inflates a gzip stream (concatenated members included) one compressed piece at a time,
- * handing out what each piece inflated to before writing the next. Inflated data is taken from
- * 'data' events, not the stream's async iterator, which drops what zlib inflated but did not
- * hand out yet when the stream fails: the good records just before a truncation would be lost.
- * Simpler than export-lines.ts's reader, which lets zlib run ahead on the thread pool.
- */
-async function* gunzipped(compressed: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const gunzip = createGunzip({ chunkSize: inflatedChunkBytes });
-  let inflated: Buffer[] = [];
-  let failure: { error: unknown } | undefined;
-  let closed = false;
-  let wake: (() => void) | undefined;
-  const wakeUp = () => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-  gunzip.on('data', (chunk: Buffer) => inflated.push(chunk));
-  gunzip.on('error', (error) => {
-    failure ??= { error };
-    wakeUp();
-  });
-  gunzip.on('end', wakeUp);
-  // 'close' follows both the end and an error: whatever is awaited must not wait any longer.
-  gunzip.on('close', () => {
-    closed = true;
-    wakeUp();
-  });
-  const until = (start: () => void) =>
-    new Promise<void>((resolve) => {
-      if (closed) {
-        resolve();
-        return;
-      }
-      wake = resolve;
-      start();
-    });
-
-  try {
-    for await (const chunk of compressed) {
-      for (let offset = 0; offset < chunk.length; offset += maxCompressedWriteBytes) {
-        const piece = chunk.subarray(offset, offset + maxCompressedWriteBytes);
-        await until(() => gunzip.write(piece, wakeUp));
-        if (inflated.length > 0) {
-          const batch = inflated;
-          inflated = [];
-          yield* batch;
-        }
-        if (failure !== undefined) throw new GzipStreamFailure(failure.error);
-      }
-    }
-    await until(() => gunzip.end());
-    yield* inflated;
-    if (failure !== undefined) throw new GzipStreamFailure(failure.error);
-  } finally {
-    gunzip.destroy();
   }
 }

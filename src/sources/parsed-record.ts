@@ -1,8 +1,4 @@
-import type {
-  ImportMembership,
-  ImportOrganization,
-  ImportUser,
-} from '../pipeline/user-message.ts';
+import type { ImportMembership, ImportOrganization, ImportUser } from '../pipeline/user-message.ts';
 
 /** What a source makes of one record of its export. */
 export type ParsedRecord =

@@ -80,6 +80,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       'ImportPipeline/ExportBucket AwsSolutions-S1',
       'ImportPipeline/SplitterFailureQueue AwsSolutions-SQS3',
       'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/exports/*]',
+      'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/jobs/*]',
       'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/reports/*]',
       'ImportPipeline/WorkosApiKey AwsSolutions-SMG4',
     ]);

@@ -13,7 +13,7 @@ const valid = { removalPolicy: 'destroy' };
 describe('Function: parseEnvironmentSettings()', () => {
   it('applies the defaults to a minimal environment', () => {
     expect(parseEnvironmentSettings('dev', valid)).toEqual({
-      targetWritesPerSecond: 45,
+      targetWritesPerSecond: 48,
       consumerMaxConcurrency: 4,
       maxReceiveCount: 5,
       exportRetentionDays: 7,

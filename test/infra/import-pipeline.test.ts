@@ -2,7 +2,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { parseEnvironmentSettings } from '../../lib/environment-settings.ts';
-import { EXPORT_PREFIX, REPORT_PREFIX } from '../../lib/import-pipeline.ts';
+import {
+  EXPORT_PREFIX,
+  JOB_PREFIX,
+  MANIFEST_SUFFIX,
+  REPORT_PREFIX,
+} from '../../lib/import-pipeline.ts';
 import { consumerEnvironmentSchema, splitterEnvironmentSchema } from '../../src/config.ts';
 import { ledgerTable } from '../../src/ledger/ledger-table.ts';
 import {
@@ -169,7 +174,7 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
-    it('triggers the splitter only for new objects under the export prefix', () => {
+    it('triggers the splitter only for new objects under the export prefix, and for job manifests', () => {
       template.hasResourceProperties('Custom::S3BucketNotifications', {
         BucketName: ref(ids.exportBucket),
         NotificationConfiguration: {
@@ -177,6 +182,19 @@ describe('Construct: ImportPipeline', () => {
             {
               Events: ['s3:ObjectCreated:*'],
               Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: EXPORT_PREFIX }] } },
+              LambdaFunctionArn: arnOf(ids.splitterFunction),
+            },
+            {
+              Events: ['s3:ObjectCreated:*'],
+              // The files of a job are uploaded first and start nothing; its manifest, last, does.
+              Filter: {
+                Key: {
+                  FilterRules: [
+                    { Name: 'suffix', Value: MANIFEST_SUFFIX },
+                    { Name: 'prefix', Value: JOB_PREFIX },
+                  ],
+                },
+              },
               LambdaFunctionArn: arnOf(ids.splitterFunction),
             },
           ],
@@ -724,6 +742,7 @@ describe('Stack: ImportPipelineStack', () => {
         'DeadLetterQueueUrl',
         'ExportBucketName',
         'ExportPrefix',
+        'JobPrefix',
         'SplitterFailureQueueUrl',
         'UserQueueArn',
         'UserQueueUrl',

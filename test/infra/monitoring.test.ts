@@ -14,6 +14,7 @@ import { exportFormats } from '../../src/sources/export-formats.ts';
 import { capturingLogger } from '../helpers/export-files.ts';
 import { receivedMessageFactory, userMessageFactory } from '../helpers/factories.ts';
 import { InMemoryUserDirectory } from '../helpers/in-memory-user-directory.ts';
+import { linePass } from '../helpers/split-passes.ts';
 import { synthesizePipeline } from './pipeline-template.ts';
 
 const synthesized = synthesizePipeline();
@@ -208,9 +209,13 @@ describe('Construct: PipelineMonitoring', () => {
       await splitExport(
         {
           jobId: 'job_test',
-          sourceFile: 'users.ndjson',
-          lines: numbered(),
-          parseLine: exportFormats.auth0(),
+          passes: [
+            linePass({
+              sourceFile: 'users.ndjson',
+              lines: numbered(),
+              parseLine: exportFormats.auth0(),
+            }),
+          ],
         },
         { sink: { enqueue: async () => {}, flush: async () => {} }, ledger, logger },
       );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvironmentSettings } from '../../lib/environment-settings.ts';
-import { EXPORT_PREFIX, REPORT_PREFIX } from '../../lib/import-pipeline.ts';
+import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from '../../lib/import-pipeline.ts';
 import {
   type CfnResource,
   type PolicyStatement,
@@ -448,7 +448,9 @@ describe('Security: least privilege of the Lambda roles', () => {
       'logs:CreateLogStream splitterLogGroup',
       'logs:PutLogEvents splitterLogGroup',
       `s3:GetObject exportBucket/${EXPORT_PREFIX}*`,
+      `s3:GetObject exportBucket/${JOB_PREFIX}*`,
       `s3:GetObjectVersion exportBucket/${EXPORT_PREFIX}*`,
+      `s3:GetObjectVersion exportBucket/${JOB_PREFIX}*`,
       `s3:PutObject exportBucket/${REPORT_PREFIX}*`,
       // Its asynchronous invocations' on-failure destination.
       'sqs:SendMessage splitterFailureQueue',

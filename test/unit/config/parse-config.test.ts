@@ -38,7 +38,7 @@ describe('Function: parseConfig()', () => {
         ...requiredConsumerEnvironment,
         LEDGER_RETENTION_DAYS: 30,
         WORKOS_API_URL: 'https://api.workos.com',
-        TARGET_WRITES_PER_SECOND: 45,
+        TARGET_WRITES_PER_SECOND: 48,
         CONSUMER_MAX_CONCURRENCY: 4,
         MAX_RECEIVE_COUNT: 5,
         WORKOS_TIMEOUT_MS: 10_000,
@@ -165,7 +165,8 @@ describe('Function: parseConfig()', () => {
         LEDGER_TABLE_NAME: 'ledger',
         LEDGER_RETENTION_DAYS: 30,
         REPORT_PREFIX: 'reports/',
-        DEFAULT_SOURCE_FORMAT: 'auth0',
+        EXPORT_PREFIX: 'exports/',
+        JOB_PREFIX: 'jobs/',
       });
     });
 
@@ -176,7 +177,8 @@ describe('Function: parseConfig()', () => {
         LEDGER_TABLE_NAME: 'ledger',
         LEDGER_RETENTION_DAYS: '90',
         REPORT_PREFIX: 'runs/2025/',
-        DEFAULT_SOURCE_FORMAT: 'auth0',
+        EXPORT_PREFIX: 'uploads/',
+        JOB_PREFIX: 'uploads-of-several-files/',
       };
 
       // Act
@@ -190,11 +192,11 @@ describe('Function: parseConfig()', () => {
       { variable: 'USER_QUEUE_URL', env: {} },
       { variable: 'USER_QUEUE_URL', env: { USER_QUEUE_URL: 'queue' } },
       {
-        variable: 'DEFAULT_SOURCE_FORMAT',
+        variable: 'LEDGER_RETENTION_DAYS',
         env: {
           USER_QUEUE_URL: queueUrl,
           LEDGER_TABLE_NAME: 'ledger',
-          DEFAULT_SOURCE_FORMAT: 'okta',
+          LEDGER_RETENTION_DAYS: 'forever',
         },
       },
       {

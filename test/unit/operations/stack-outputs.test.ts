@@ -63,6 +63,7 @@ describe('readStackOutputs', () => {
       stackName: 'WorkosUserImport-staging',
       exportBucketName: deployedOutputs.ExportBucketName,
       exportPrefix: 'exports/',
+      jobPrefix: 'jobs/',
       userQueueUrl: deployedOutputs.UserQueueUrl,
       userQueueArn: deployedOutputs.UserQueueArn,
       deadLetterQueueUrl: deployedOutputs.DeadLetterQueueUrl,

@@ -58,6 +58,13 @@ describe('exportKeyFor()', () => {
   ])('puts %s + %s at %s', (prefix, file, key) => {
     expect(exportKeyFor(prefix, file)).toBe(key);
   });
+
+  it.each([
+    ['exports/', '/home/ops/users.csv', 'clerk' as const, 'exports/clerk/users.csv'],
+    ['exports', 'users.json', 'firebase' as const, 'exports/firebase/users.json'],
+  ])('puts %s + %s of a named source (%s) in its folder: %s', (prefix, file, format, key) => {
+    expect(exportKeyFor(prefix, file, format)).toBe(key);
+  });
 });
 
 describe('uploadExport()', () => {
@@ -94,6 +101,23 @@ describe('uploadExport()', () => {
       Key: 'exports/users.ndjson',
     });
     expect(progress.at(-1)).toEqual({ loadedBytes: 22, totalBytes: 22 });
+  });
+
+  it('uploads bytes given in place of the file, sized by them', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ ETag: '"beef"' });
+    const body = Buffer.from('{"files":[{"key":"users.json"}]}\n');
+
+    const uploaded = await uploadExport({
+      s3: new S3Client({ region: 'eu-west-1' }),
+      bucket: 'exports-bucket',
+      key: 'jobs/acme/manifest.json',
+      file: 'manifest.json',
+      body,
+    });
+
+    const sent = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input.Body as Uint8Array;
+    expect(Buffer.from(sent).equals(body)).toBe(true);
+    expect(uploaded).toMatchObject({ file: 'manifest.json', sizeBytes: body.byteLength });
   });
 
   it('asks S3 for the ETag when the upload answer lacks one', async () => {

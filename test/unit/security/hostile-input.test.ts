@@ -20,6 +20,7 @@ import { SqsUserMessageSink } from '../../../src/queue/sqs-user-message-sink.ts'
 import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
 import type { ExportLine } from '../../../src/sources/export-lines.ts';
 import { encodeS3EventKey, s3ObjectCreatedEvent } from '../../helpers/s3-events.ts';
+import { linePass } from '../../helpers/split-passes.ts';
 
 /**
  * Export content written to hurt: what the line reader hands on (a line of text) but a parser,
@@ -94,7 +95,10 @@ async function splitAround(hostileLines: string[], sink: UserMessageSink = new I
   const rejected: RecordOutcome[] = [];
   const lines = [goodLine(1), ...hostileLines, goodLine(2)];
   const summary = await splitExport(
-    { jobId, sourceFile, lines: linesOf(lines), parseLine: parseAuth0UserLine },
+    {
+      jobId,
+      passes: [linePass({ sourceFile, lines: linesOf(lines), parseLine: parseAuth0UserLine })],
+    },
     { sink, ledger, logger: quietLogger, onRejected: (outcome) => rejected.push(outcome) },
   );
   const outcomes: RecordOutcome[] = [];
@@ -476,9 +480,13 @@ describe('Hostile input: object keys with odd characters', () => {
     await splitExport(
       {
         jobId,
-        sourceFile: key,
-        lines: linesOf(['{"email":"x@example.com"}']),
-        parseLine: parseAuth0UserLine,
+        passes: [
+          linePass({
+            sourceFile: key,
+            lines: linesOf(['{"email":"x@example.com"}']),
+            parseLine: parseAuth0UserLine,
+          }),
+        ],
       },
       {
         sink: new InMemorySink(),

@@ -13,6 +13,7 @@ import {
   type ReadExportLinesOptions,
   readExportLines,
 } from '../../../src/sources/export-lines.ts';
+import { linePass } from '../../helpers/split-passes.ts';
 
 /** A damaged input must reject within this, never hang the splitter. */
 const noHangTimeoutMs = 5_000;
@@ -318,9 +319,13 @@ describe('Function: readExportLines() hardening', () => {
     await splitExport(
       {
         jobId: 'job',
-        sourceFile: 'users.json',
-        lines: readExportLines(Readable.from([gzipSync(input)]), { maxLineBytes: 64 }),
-        parseLine: parseAuth0UserLine,
+        passes: [
+          linePass({
+            sourceFile: 'users.json',
+            lines: readExportLines(Readable.from([gzipSync(input)]), { maxLineBytes: 64 }),
+            parseLine: parseAuth0UserLine,
+          }),
+        ],
       },
       {
         sink: {

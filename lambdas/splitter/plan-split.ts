@@ -1,0 +1,419 @@
+import {
+  type DuplicateEmailPlan,
+  DuplicateEmailPlanner,
+  duplicateEmailRank,
+} from '../../src/pipeline/duplicate-emails.ts';
+import type { FileKind, ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
+import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import { PasswordIndex } from '../../src/pipeline/password-index.ts';
+import {
+  filePositionStride,
+  type ImportUser,
+  type JobOptions,
+  type RecordOrigin,
+  recordPosition,
+} from '../../src/pipeline/user-message.ts';
+import {
+  createAuth0MemberMapper,
+  createAuth0OrganizationMapper,
+} from '../../src/sources/auth0-organizations.ts';
+import { auth0CsvRowAsRecord, createAuth0RecordMapper } from '../../src/sources/auth0-users.ts';
+import { type RecordLayout, readExportRecords } from '../../src/sources/export-records.ts';
+import { otherSourceFormats } from '../../src/sources/other-formats.ts';
+import type { ExportRecord, ParsedRecord, RecordMapper } from '../../src/sources/parsed-record.ts';
+import type { SplitDecision, SplitPass } from './split-export.ts';
+
+/** One file of a job, as the splitter reads it. */
+export interface JobFile {
+  /** The file's index in a job of several, in split order; absent for a one-file job. */
+  file?: number;
+  /** The file's name as operators know it (the S3 key or the local path). */
+  sourceFile: string;
+  kind: FileKind;
+  layout: RecordLayout;
+  /** A `members` file's organization (Auth0 `org_...`), when its members do not name it. */
+  organizationId?: string;
+}
+
+/** A job: its files in split order, the source they come from and the options chosen for it. */
+export interface JobToSplit {
+  jobId: string;
+  format: SourceFormat;
+  files: JobFile[];
+  options: ManifestOptions;
+}
+
+/** Opens a file's bytes (gzip or plain; the reader detects which) from S3 or a disk. */
+export type OpenJobFile = (file: JobFile) => Promise<AsyncIterable<Uint8Array>>;
+
+/**
+ * Plans how a job is split: reads what must be known before the first message is sent, then
+ * returns one pass per file deciding what each record becomes.
+ *
+ * Read first:
+ * - the password-hash export, into a compact index (about 71 bytes per user), so that each user
+ *   of the users export is enqueued once with its hash: one WorkOS write per user where the two
+ *   files read as separate jobs would cost a create and an update;
+ * - the users export, for the ids it holds (the password records joined into them are settled
+ *   by their user's message) and for the emails several records share (one WorkOS user per email:
+ *   the record with a password wins, the others are reported merged into it).
+ * A continuation in a new invocation reads them again: the same files give the same plan.
+ */
+export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise<SplitPass[]> {
+  const readRecords = async (file: JobFile) => recordsOf(file, job.format, await openFile(file));
+  const passwordsFiles = job.files.filter((file) => file.kind === 'passwords');
+  const usersFiles = job.files.filter((file) => file.kind === 'users');
+  if (passwordsFiles.length > 1) {
+    throw new Error('A job holds at most one password-hash export');
+  }
+  const passwordsFile = passwordsFiles[0];
+  const mapUser = userMapperFor(job);
+
+  // The password index exists only when the users come too: a password export alone is split
+  // like any users file.
+  let passwords: PasswordIndex | undefined;
+  if (passwordsFile !== undefined && usersFiles.length > 0) {
+    passwords = new PasswordIndex();
+    for await (const record of await readRecords(passwordsFile)) {
+      const parsed = mapRecordSafely(mapUser, record);
+      if (parsed?.kind !== 'user') continue;
+      const { sourceId, passwordHash, note } = parsed.user;
+      passwords.add(sourceId, {
+        line: record.line,
+        ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
+        ...(note === undefined ? {} : { note }),
+      });
+    }
+  }
+
+  // Emails are planned over the files whose users are enqueued for themselves: the users
+  // exports, or the password export when it comes alone.
+  const planner = new DuplicateEmailPlanner(
+    passwords === undefined ? {} : { expectedSize: passwords.size },
+  );
+  const plannedFiles = usersFiles.length > 0 ? usersFiles : passwordsFiles;
+  for (const file of plannedFiles) {
+    for await (const record of await readRecords(file)) {
+      const parsed = mapRecordSafely(mapUser, record);
+      // A rejected user's password record must not create them on its own (a blocked user).
+      if (parsed?.kind === 'rejected' && parsed.sourceId !== undefined) {
+        passwords?.markUser(parsed.sourceId);
+      }
+      if (parsed?.kind !== 'user') continue;
+      const user = passwords === undefined ? parsed.user : withPassword(parsed.user, passwords);
+      // The users export holds this id: its password record is settled by the user's message.
+      passwords?.markUser(user.sourceId);
+      planner.add(
+        user.email,
+        recordPosition({ line: record.line, file: file.file }),
+        duplicateEmailRank(user),
+      );
+    }
+  }
+  const duplicates = planner.finish();
+
+  const consumerOptions = consumerOptionsOf(job.options);
+  const context: PassContext = {
+    jobId: job.jobId,
+    duplicates,
+    consumerOptions,
+    ...(passwords === undefined ? {} : { passwords }),
+    ...(passwordsFile === undefined ? {} : { passwordsFile }),
+    passwordsAlone: usersFiles.length === 0,
+  };
+  return job.files.map((file) => ({
+    ...(file.file === undefined ? {} : { file: file.file }),
+    sourceFile: file.sourceFile,
+    open: () => readRecords(file),
+    decide: deciderFor(file, job, context),
+  }));
+}
+
+interface PassContext {
+  jobId: string;
+  duplicates: DuplicateEmailPlan;
+  consumerOptions: JobOptions | undefined;
+  /** The password export's index, with the ids the users export holds marked. */
+  passwords?: PasswordIndex;
+  passwordsFile?: JobFile;
+  /** The job's only users are the password export's: they most likely exist in WorkOS. */
+  passwordsAlone: boolean;
+}
+
+function deciderFor(
+  file: JobFile,
+  job: JobToSplit,
+  context: PassContext,
+): (record: ExportRecord, origin: RecordOrigin) => SplitDecision {
+  switch (file.kind) {
+    case 'organizations': {
+      const map = createAuth0OrganizationMapper();
+      return (record, origin) => simpleDecision(mapRecordSafely(map, record), origin, context);
+    }
+    case 'members': {
+      const map = createAuth0MemberMapper({
+        ...(file.organizationId === undefined ? {} : { organizationId: file.organizationId }),
+        ...(job.options.roleSlugs === undefined ? {} : { roleSlugs: job.options.roleSlugs }),
+      });
+      return (record, origin) => simpleDecision(mapRecordSafely(map, record), origin, context);
+    }
+    case 'users': {
+      const map = userMapperFor(job);
+      return (record, origin) => decideUser(mapRecordSafely(map, record), origin, context);
+    }
+    case 'passwords': {
+      const map = userMapperFor(job);
+      return (record, origin) =>
+        decidePasswordRecord(mapRecordSafely(map, record), origin, context);
+    }
+  }
+}
+
+/** Organizations and memberships: enqueued as they are, or rejected. */
+function simpleDecision(
+  parsed: ParsedRecord | undefined,
+  origin: RecordOrigin,
+  context: PassContext,
+): SplitDecision {
+  if (parsed === undefined) return { action: 'none' };
+  switch (parsed.kind) {
+    case 'rejected':
+      return rejected(origin, parsed.reason, parsed.sourceId);
+    case 'organization':
+      return {
+        action: 'enqueue',
+        message: {
+          version: 1,
+          kind: 'organization',
+          origin,
+          organization: parsed.organization,
+          deferrals: 0,
+        },
+      };
+    case 'membership':
+      return {
+        action: 'enqueue',
+        message: {
+          version: 1,
+          kind: 'membership',
+          origin,
+          membership: parsed.membership,
+          deferrals: 0,
+        },
+      };
+    case 'user':
+      return enqueueUser(parsed.user, origin, context);
+  }
+}
+
+/**
+ * A user of the users export: given its password hash when the password export has it (and
+ * that line joined into this message), merged when another record holds its email, else
+ * enqueued.
+ */
+function decideUser(
+  parsed: ParsedRecord | undefined,
+  origin: RecordOrigin,
+  context: PassContext,
+): SplitDecision {
+  if (parsed === undefined) return { action: 'none' };
+  if (parsed.kind === 'rejected' && parsed.sourceId !== undefined) {
+    const joined = joinedPasswordOrigin(parsed.sourceId, context);
+    const outcomes: RecordOutcome[] = [
+      { origin, sourceId: parsed.sourceId, status: 'rejected', reason: parsed.reason },
+    ];
+    if (joined !== undefined) {
+      outcomes.push({
+        origin: joined,
+        sourceId: parsed.sourceId,
+        status: 'rejected',
+        reason: `joined_into_line:${origin.line}`,
+      });
+    }
+    return { action: 'settle', outcomes };
+  }
+  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
+  const joined = joinedPasswordOrigin(parsed.user.sourceId, context);
+  const user =
+    context.passwords === undefined ? parsed.user : withPassword(parsed.user, context.passwords);
+  const winner = context.duplicates.mergedInto(user.email, recordPosition(origin));
+  if (winner !== undefined) {
+    const reason = mergeReason(winner, origin);
+    return {
+      action: 'settle',
+      outcomes: [
+        { origin, sourceId: user.sourceId, status: 'unchanged', reason },
+        ...(joined === undefined
+          ? []
+          : [
+              {
+                origin: joined,
+                sourceId: user.sourceId,
+                status: 'unchanged' as const,
+                reason: `joined_into_line:${origin.line}`,
+              },
+            ]),
+      ],
+    };
+  }
+  return enqueueUser(user, origin, context, joined);
+}
+
+/**
+ * A record of the password-hash export. Joined into its user when the users export has that
+ * user (the user's message settles it); else it stands alone and creates the user.
+ */
+function decidePasswordRecord(
+  parsed: ParsedRecord | undefined,
+  origin: RecordOrigin,
+  context: PassContext,
+): SplitDecision {
+  if (parsed === undefined) return { action: 'none' };
+  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
+  const { sourceId } = parsed.user;
+  if (context.passwords?.hasUser(sourceId)) {
+    const indexedLine = context.passwords.lineOf(sourceId);
+    if (indexedLine === origin.line) return { action: 'joined' };
+    // A second record for the same user: the first one's hash is the one imported.
+    return {
+      action: 'settle',
+      outcomes: [
+        { origin, sourceId, status: 'unchanged', reason: `duplicate_of_line:${indexedLine ?? 0}` },
+      ],
+    };
+  }
+  if (context.passwordsAlone) {
+    const winner = context.duplicates.mergedInto(parsed.user.email, recordPosition(origin));
+    if (winner !== undefined) {
+      return {
+        action: 'settle',
+        outcomes: [{ origin, sourceId, status: 'unchanged', reason: mergeReason(winner, origin) }],
+      };
+    }
+    // Read on its own, a password export most likely follows its users: look up, then update.
+    return enqueueUser({ ...parsed.user, existingLikely: true }, origin, context);
+  }
+  // In a job with the users export, a password record without its user is a user of its own.
+  return enqueueUser(parsed.user, origin, context);
+}
+
+function enqueueUser(
+  user: ImportUser,
+  origin: RecordOrigin,
+  context: PassContext,
+  joined?: RecordOrigin,
+): SplitDecision {
+  return {
+    action: 'enqueue',
+    message: {
+      version: 1,
+      kind: 'user',
+      origin,
+      user,
+      deferrals: 0,
+      ...(joined === undefined ? {} : { joined: [joined] }),
+      ...(context.consumerOptions === undefined ? {} : { options: context.consumerOptions }),
+    },
+  };
+}
+
+function joinedPasswordOrigin(sourceId: string, context: PassContext): RecordOrigin | undefined {
+  const file = context.passwordsFile;
+  const entry = context.passwords?.get(sourceId);
+  if (file === undefined || entry === undefined) return undefined;
+  return {
+    jobId: context.jobId,
+    sourceFile: file.sourceFile,
+    line: entry.line,
+    ...(file.file === undefined ? {} : { file: file.file }),
+  };
+}
+
+/**
+ * The user with the password export's hash for it. The users export stays the source of the
+ * profile (email, verification, names); the password export adds the hash, or says why there is
+ * none (`password_reset_required:unsupported_hash`).
+ */
+function withPassword(user: ImportUser, passwords: PasswordIndex): ImportUser {
+  const entry = passwords.get(user.sourceId);
+  if (entry === undefined) return user;
+  if (entry.passwordHash !== undefined) {
+    return { ...user, passwordHash: entry.passwordHash, passwordHashType: 'bcrypt' };
+  }
+  if (entry.note === undefined) return user;
+  return { ...user, note: user.note === undefined ? entry.note : `${user.note};${entry.note}` };
+}
+
+function rejected(origin: RecordOrigin, reason: string, sourceId?: string): SplitDecision {
+  const outcome: RecordOutcome = {
+    origin,
+    status: 'rejected',
+    reason,
+    ...(sourceId === undefined ? {} : { sourceId }),
+  };
+  return { action: 'settle', outcomes: [outcome] };
+}
+
+/** `merged_into_line:N` in the same file, `merged_into_file_line:F:N` across files. */
+function mergeReason(winnerPosition: number, origin: RecordOrigin): string {
+  const file = Math.floor(winnerPosition / filePositionStride);
+  const line = winnerPosition % filePositionStride;
+  return file === (origin.file ?? 0)
+    ? `merged_into_line:${line}`
+    : `merged_into_file_line:${file}:${line}`;
+}
+
+/** The options the consumer acts on, carried by each message; none when all are off. */
+function consumerOptionsOf(options: ManifestOptions): JobOptions | undefined {
+  const chosen: JobOptions = {
+    ...(options.overwriteExistingUsers ? { overwriteExistingUsers: true } : {}),
+    ...(options.sendPasswordResets ? { sendPasswordResets: true } : {}),
+  };
+  return Object.keys(chosen).length === 0 ? undefined : chosen;
+}
+
+/** The mapper for the users (and password) records of a job's source. */
+function userMapperFor(job: JobToSplit): RecordMapper {
+  if (job.format === 'auth0') {
+    return createAuth0RecordMapper({
+      ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
+    });
+  }
+  return otherSourceFormats[job.format].createMapper({
+    ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
+    ...(job.options.firebase === undefined ? {} : { firebase: job.options.firebase }),
+  });
+}
+
+/** A record whose mapping throws (a hostile record) is rejected alone. */
+function mapRecordSafely(map: RecordMapper, record: ExportRecord): ParsedRecord | undefined {
+  if (record.unreadable !== undefined) return { kind: 'rejected', reason: record.unreadable };
+  if (record.fields === undefined) return undefined;
+  try {
+    return map(record.fields);
+  } catch {
+    return { kind: 'rejected', reason: 'unparseable_record' };
+  }
+}
+
+/** A file's decoded records; Auth0's CSV rows are reshaped into its JSON export's records. */
+async function* recordsOf(
+  file: JobFile,
+  format: SourceFormat,
+  bytes: AsyncIterable<Uint8Array>,
+): AsyncGenerator<ExportRecord> {
+  const auth0Csv = format === 'auth0' && file.layout === 'csv';
+  const records = readExportRecords(bytes, {
+    layout: file.layout,
+    ...(auth0Csv ? { stripFormulaPrefix: true } : {}),
+  });
+  if (!auth0Csv) {
+    yield* records;
+    return;
+  }
+  for await (const record of records) {
+    yield record.fields === undefined
+      ? record
+      : { ...record, fields: auth0CsvRowAsRecord(record.fields) };
+  }
+}

@@ -1,0 +1,45 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { formatValidationSummary, validateExport } from '../operations/validate-export.ts';
+import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
+import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
+
+export interface ValidateCommandOptions extends JobOptionFlags {
+  json: boolean;
+  report?: string;
+}
+
+/**
+ * `migrate validate`: a preflight that reads the files exactly as the splitter will and prints
+ * what would happen, calling no API. Exit code 0 when the files could be read (rejected records
+ * are listed, not an error), 2 when they could not (unreadable, damaged, invalid manifest).
+ */
+export async function runValidateCommand(
+  files: string[],
+  options: ValidateCommandOptions,
+  out: (text: string) => void = (text) => process.stdout.write(text),
+  err: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
+  try {
+    const summary = await validateExport({
+      files,
+      ...(options.format === undefined ? {} : { format: options.format }),
+      options: await jobOptionsOf(options),
+    });
+    if (options.report) {
+      await mkdir(dirname(options.report), { recursive: true });
+      await writeFile(options.report, formatOutcomeReport(summary.settled));
+    }
+    if (options.json) {
+      const { settled: _settled, ...counts } = summary;
+      out(`${JSON.stringify(counts)}\n`);
+    } else {
+      out(`${formatValidationSummary(summary)}\n`);
+      if (options.report) out(`Rejected and merged records: ${options.report}\n`);
+    }
+    return 0;
+  } catch (error) {
+    err(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+}

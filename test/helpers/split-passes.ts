@@ -1,0 +1,58 @@
+import type { SplitDecision, SplitPass } from '../../lambdas/splitter/split-export.ts';
+import type { ExportLine } from '../../src/sources/export-lines.ts';
+import type { ExportRecord, LineParser } from '../../src/sources/parsed-record.ts';
+
+/**
+ * A split pass over numbered lines parsed by a line parser: the shape of the first splitter,
+ * kept for tests that feed hostile or damaged lines straight through a parser.
+ */
+export function linePass({
+  sourceFile,
+  lines,
+  parseLine,
+}: {
+  sourceFile: string;
+  lines: AsyncIterable<ExportLine>;
+  parseLine: LineParser;
+}): SplitPass {
+  const texts = new Map<number, string>();
+  async function* records(): AsyncGenerator<ExportRecord> {
+    for await (const { line, text, unreadable } of lines) {
+      texts.set(line, text);
+      yield unreadable === undefined ? { line, fields: {} } : { line, unreadable };
+    }
+  }
+  return {
+    sourceFile,
+    open: records,
+    decide: (record, origin): SplitDecision => {
+      const text = texts.get(record.line) ?? '';
+      texts.delete(record.line);
+      const parsed =
+        record.unreadable === undefined
+          ? parseLine(text)
+          : { kind: 'rejected' as const, reason: record.unreadable };
+      if (parsed === undefined) return { action: 'none' };
+      if (parsed.kind === 'user') {
+        return {
+          action: 'enqueue',
+          message: { version: 1, kind: 'user', origin, user: parsed.user, deferrals: 0 },
+        };
+      }
+      if (parsed.kind === 'rejected') {
+        return {
+          action: 'settle',
+          outcomes: [
+            {
+              origin,
+              status: 'rejected',
+              reason: parsed.reason,
+              ...(parsed.sourceId === undefined ? {} : { sourceId: parsed.sourceId }),
+            },
+          ],
+        };
+      }
+      throw new Error(`linePass handles users only, not ${parsed.kind}`);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  type AwsPipelineFixture,
+  createAwsPipelineFixture,
+  splitterContext,
+} from '../helpers/aws-pipeline-fixture.ts';
+
+const fixtures = join(import.meta.dirname, '../fixtures/auth0/tenant');
+const tenantFiles = [
+  'users.ndjson',
+  'passwords.ndjson',
+  'organizations.json',
+  'members-acme.json',
+  'members-globex.json',
+  'members-initech.json',
+];
+
+describe('On AWS (moto): a job of several files, started by its manifest', () => {
+  let pipeline: AwsPipelineFixture;
+
+  beforeAll(async () => {
+    pipeline = await createAwsPipelineFixture(inject('awsEndpoint'));
+  });
+  afterAll(async () => {
+    await pipeline.close();
+  });
+
+  it('imports organizations, users joined with their hashes, and memberships, accounting for every line of every file', async () => {
+    // Prepare: the files first (gzip for the users, as Auth0 delivers them), the manifest last.
+    for (const name of tenantFiles) {
+      const content = await readFile(join(fixtures, name));
+      await pipeline.uploadFile(
+        `jobs/tenant/${name === 'users.ndjson' ? 'users.ndjson.gz' : name}`,
+        name === 'users.ndjson' ? gzipSync(content) : content,
+      );
+    }
+    const manifest = JSON.parse(await readFile(join(fixtures, 'manifest.json'), 'utf8'));
+    manifest.files[0].key = 'users.ndjson.gz';
+    const event = await pipeline.uploadFile('jobs/tenant/manifest.json', JSON.stringify(manifest));
+
+    // Act
+    const [summary] = await pipeline.splitter(event, splitterContext());
+    await pipeline.drain();
+
+    // Assess: 3 organizations + 13 users + 10 password lines + 6 members, every one settled.
+    expect(summary).toMatchObject({ read: 32, completed: true });
+    const jobId = summary?.jobId ?? '';
+    const { job, outcomes } = await pipeline.expectLedgerMatchesWorkOs(jobId);
+    expect(job?.counts).toEqual({ created: 27, updated: 0, unchanged: 2, rejected: 3, failed: 0 });
+    // One create per user, per organization, per membership: 11 + 3 + 6 writes and nothing else.
+    const { emulator } = pipeline;
+    expect(emulator.users()).toHaveLength(11);
+    expect(emulator.organizations()).toHaveLength(3);
+    expect(emulator.memberships()).toHaveLength(6);
+    const files = new Set(outcomes.map((outcome) => outcome.origin.sourceFile));
+    expect([...files].sort()).toEqual(
+      tenantFiles
+        .map((name) => `jobs/tenant/${name === 'users.ndjson' ? 'users.ndjson.gz' : name}`)
+        .sort(),
+    );
+    const ada = emulator.users().find((user) => user.email === 'ada@example.com');
+    expect(
+      emulator.memberships().filter((membership) => membership.userId === ada?.id),
+    ).toHaveLength(3);
+  });
+
+  it('skips the data files: only a manifest under the job prefix starts a job there', async () => {
+    const event = await pipeline.uploadFile(
+      'jobs/other/users.ndjson',
+      await readFile(join(fixtures, 'users.ndjson')),
+    );
+
+    const outcomes = await pipeline.splitter(event, splitterContext());
+
+    expect(outcomes).toEqual([]);
+  });
+});
