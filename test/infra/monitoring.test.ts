@@ -10,7 +10,7 @@ import { RateLimitedError } from '../../src/errors.ts';
 import { InMemoryMigrationLedger } from '../../src/ledger/in-memory-ledger.ts';
 import { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { QueueControl } from '../../src/queue/queue-types.ts';
-import { exportFormats } from '../../src/sources/export-formats.ts';
+import { parseAuth0UserLine } from '../../src/sources/auth0-users.ts';
 import { capturingLogger } from '../helpers/export-files.ts';
 import { receivedMessageFactory, userMessageFactory } from '../helpers/factories.ts';
 import { InMemoryUserDirectory } from '../helpers/in-memory-user-directory.ts';
@@ -213,7 +213,7 @@ describe('Construct: PipelineMonitoring', () => {
             linePass({
               sourceFile: 'users.ndjson',
               lines: numbered(),
-              parseLine: exportFormats.auth0(),
+              parseLine: parseAuth0UserLine,
             }),
           ],
         },
