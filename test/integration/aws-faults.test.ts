@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import {
   ChangeMessageVisibilityBatchCommand,
   ReceiveMessageCommand,
@@ -6,6 +7,7 @@ import {
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { ExportObject } from '../../lambdas/splitter/splitter-handler.ts';
+import { syntheticAuth0PasswordLines } from '../../scripts/bench/synthetic-password-export.ts';
 import { syntheticAuth0ExportLines } from '../../scripts/synthetic-auth0-export.ts';
 import { redriveDeadLetters } from '../../src/operations/redrive.ts';
 import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
@@ -67,6 +69,44 @@ describe('Faults on AWS (moto + WorkOS emulator)', () => {
     expect(fixture.emulator.users()).toHaveLength(245);
     await fixture.expectLedgerMatchesWorkOs(second?.jobId ?? '');
   });
+
+  it.each([
+    { yieldAfter: 80, where: 'in the users export' },
+    { yieldAfter: 260, where: 'in the password export' },
+  ])(
+    'continues a job of two files that yielded $where, and each user is still one write with its hash',
+    async ({ yieldAfter }) => {
+      const fixture = await pipeline();
+      const users = [...syntheticAuth0ExportLines(140, { invalidEvery: 35, seed: 'job' })];
+      const passwords = [...syntheticAuth0PasswordLines(140, { seed: 'job' })];
+      await fixture.uploadFile('jobs/two/users.json.gz', gzipSync(`${users.join('\n')}\n`));
+      await fixture.uploadFile('jobs/two/passwords.json', `${passwords.join('\n')}\n`);
+      const event = await fixture.uploadFile(
+        'jobs/two/manifest.json',
+        JSON.stringify({ files: [{ key: 'users.json.gz' }, { key: 'passwords.json' }] }),
+      );
+
+      const [first] = await fixture.splitter(event, contextRunningOutAfter(yieldAfter, 'yield'));
+      expect(first).toMatchObject({ completed: false });
+      const [second] = await fixture.splitter(
+        { continueSplit: fixture.continuations[0] as ExportObject },
+        splitterContext(),
+      );
+      const depth = await queueDepth(fixture.aws.sqs, fixture.queues.queueUrl);
+      await fixture.drain();
+
+      // 140 users (4 invalid, all social) + 120 password lines, each joined into its user.
+      expect(second).toMatchObject({ completed: true, read: 260 });
+      expect(depth).toBe(second?.enqueued);
+      const { job } = await fixture.expectLedgerMatchesWorkOs(second?.jobId ?? '');
+      expect(job?.counts.failed).toBe(0);
+      expect(fixture.emulator.users()).toHaveLength(136);
+      expect(fixture.emulator.stats().writes).toBe(136);
+      expect(fixture.emulator.users().filter((user) => user.passwordHash !== null)).toHaveLength(
+        passwords.length,
+      );
+    },
+  );
 
   it('resumes a split that crashed from its last checkpoint, and the re-enqueued records count once', async () => {
     const fixture = await pipeline();
