@@ -285,17 +285,23 @@ function organizationsOf(deps: ImportUserBatchDependencies): OrganizationDirecto
 }
 
 /**
- * A reset email goes to a user this delivery created without a usable password hash, when the
- * job asked for resets. Only on creation: a re-run of the same export (unchanged users) never
+ * A reset email goes to a user this delivery created whom the source marks as needing one (a
+ * hash WorkOS cannot take, a database user whose hash is not in the export, a source that exports
+ * no hashes), when the job asked for resets. Never to a social or enterprise user, who signs in
+ * through their provider. Only on creation: a re-run of the same export (unchanged users) never
  * sends a second email.
  */
 function shouldSendPasswordReset(message: ParsedUserMessage, status: StepResult['status']) {
   return (
     message.options?.sendPasswordResets === true &&
     message.user.passwordHash === undefined &&
+    (message.user.note?.includes(passwordResetNote) ?? false) &&
     (status === 'created' || message.passwordResetPending !== undefined)
   );
 }
+
+/** The note sources give users who need a new password (`password_reset_required:<why>`). */
+const passwordResetNote = 'password_reset_required';
 
 /**
  * Sends the reset and says how it went, as a note for the report. The user exists by now, so a

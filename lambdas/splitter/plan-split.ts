@@ -336,12 +336,20 @@ function joinedPasswordOrigin(sourceId: string, context: PassContext): RecordOri
  */
 function withPassword(user: ImportUser, passwords: PasswordIndex): ImportUser {
   const entry = passwords.get(user.sourceId);
-  if (entry === undefined) return user;
+  if (entry === undefined) {
+    // A database user the password export does not hold has no password to bring along.
+    return user.sourceId.startsWith('auth0|') ? withNote(user, noPasswordHashNote) : user;
+  }
   if (entry.passwordHash !== undefined) {
     return { ...user, passwordHash: entry.passwordHash, passwordHashType: 'bcrypt' };
   }
-  if (entry.note === undefined) return user;
-  return { ...user, note: user.note === undefined ? entry.note : `${user.note};${entry.note}` };
+  return entry.note === undefined ? user : withNote(user, entry.note);
+}
+
+const noPasswordHashNote = 'password_reset_required:no_password_hash';
+
+function withNote(user: ImportUser, note: string): ImportUser {
+  return { ...user, note: user.note === undefined ? note : `${user.note};${note}` };
 }
 
 function rejected(origin: RecordOrigin, reason: string, sourceId?: string): SplitDecision {

@@ -207,7 +207,7 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
       joined: 7,
       toImport: { users: 11, organizations: 0, memberships: 0 },
       passwordHashTypes: { bcrypt: 7 },
-      resetsNeeded: { unsupported_hash: 1 },
+      resetsNeeded: { unsupported_hash: 1, no_password_hash: 1 },
       notes: { mfa_reenrolment_required: 1, metadata_not_imported: 1 },
     });
     expect(preview.rejectedByReason).toEqual({
@@ -292,6 +292,23 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     for (const again of [jobAgain, usersAgain, passwordsAgain]) {
       expect(again.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
     }
+  });
+
+  it('sends one password-reset email to each user created without a usable hash, when asked, and none on a re-run', async () => {
+    const files = [fixture('users.ndjson'), fixture('passwords.ndjson')];
+
+    const result = await run([files], { jobOptions: { sendPasswordResets: true } });
+    await run([files], { jobOptions: { sendPasswordResets: true } });
+
+    // Alan (an MD5 hash) and Barbara (a database user the password export does not hold) need
+    // a new password; social and enterprise users sign in through their provider, and get none.
+    expect(
+      emulator
+        .passwordResets()
+        .map((reset) => reset.email)
+        .sort(),
+    ).toEqual(['alan@example.com', 'barbara@example.com']);
+    expect(outcomeOf(result.outcomes, 'users.ndjson', 3)?.reason).toContain('password_reset_sent');
   });
 
   it('gives a user in three organizations three memberships, when the user already existed', async () => {

@@ -67,6 +67,55 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
     ).toHaveLength(3);
   });
 
+  it('converges on the same WorkOS users whichever Auth0 file is uploaded first, and a re-upload changes nothing', async () => {
+    // Alone, a password export cannot know who is blocked: the blocked user's line is left out.
+    const users = await readFile(join(fixtures, 'users.ndjson'));
+    const passwords = (await readFile(join(fixtures, 'passwords.ndjson'), 'utf8'))
+      .split('\r\n')
+      .filter((line) => !line.includes('mallory'))
+      .join('\n');
+    const importFile = async (key: string, body: Buffer | string) => {
+      const [summary] = await pipeline.splitter(
+        await pipeline.uploadFile(key, body),
+        splitterContext(),
+      );
+      await pipeline.drain();
+      await pipeline.expectLedgerMatchesWorkOs(summary?.jobId ?? '');
+      return summary;
+    };
+    const state = () =>
+      pipeline.emulator
+        .users()
+        .map(({ externalId, email, emailVerified, firstName, lastName, passwordHash }) => ({
+          externalId,
+          email,
+          emailVerified,
+          firstName,
+          lastName,
+          hasPassword: passwordHash !== null,
+        }))
+        .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId)));
+
+    pipeline.emulator.reset();
+    await importFile('exports/order-a/users.ndjson', users);
+    await importFile('exports/order-a/passwords.ndjson', passwords);
+    const usersFirst = state();
+    pipeline.emulator.reset();
+    await importFile('exports/order-b/passwords.ndjson', passwords);
+    const passwordsOnly = state();
+    await importFile('exports/order-b/users.ndjson', users);
+    const passwordsFirst = state();
+    const again = await importFile('exports/order-b/users-again.ndjson', users);
+
+    expect(passwordsFirst).toEqual(usersFirst);
+    expect(state()).toEqual(usersFirst);
+    expect(usersFirst.filter((user) => user.hasPassword)).toHaveLength(7);
+    // The password export alone already created every user it names, with the hash.
+    expect(passwordsOnly.filter((user) => user.hasPassword)).toHaveLength(7);
+    const job = await pipeline.ledger.getJob(again?.jobId ?? '');
+    expect(job?.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
+  });
+
   it('skips the data files: only a manifest under the job prefix starts a job there', async () => {
     const event = await pipeline.uploadFile(
       'jobs/other/users.ndjson',
