@@ -153,10 +153,18 @@ export function detectFormat(fields: Record<string, unknown>): SourceFormat {
 
 function looksLikeAuth0(fields: Record<string, unknown>): boolean {
   return (
-    'user_id' in fields ||
+    isAuth0UserId(fields.user_id) ||
     ('_id' in fields && ('passwordHash' in fields || 'identifiers' in fields)) ||
     isAuth0Organization(fields)
   );
+}
+
+/**
+ * Auth0 user ids are `<provider>|<id>` (in its CSV export behind a `'`). A `user_id` column alone
+ * is not enough: WorkOS's own upload template has one too, beside `password_hash`.
+ */
+function isAuth0UserId(value: unknown): boolean {
+  return typeof value === 'string' && /^'?[\w-]+\|./.test(value);
 }
 
 function isAuth0Organization(fields: Record<string, unknown>): boolean {
