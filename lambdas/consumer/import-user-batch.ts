@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   classifyFailure,
-  DependencyNotReadyError,
   failureReasonOf,
   PermanentImportError,
   RateLimitedError,
   WorkOsAuthenticationError,
+  WriteSlotUnavailableError,
 } from '../../src/errors.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
@@ -184,7 +184,9 @@ async function importUserMessage(
       }
       case 'not-ready': {
         const retryAfterSeconds =
-          error instanceof DependencyNotReadyError ? error.retryAfterSeconds : 60;
+          error instanceof WriteSlotUnavailableError
+            ? error.retryAfterSeconds
+            : dependencyRetryDelaySeconds(retried.deferrals);
         deps.logger.debug('Record waits for a write slot or a dependency', { ...context, reason });
         await release();
         await deferOrGiveUp(message, retried, retryAfterSeconds, reason, deps);
@@ -390,6 +392,17 @@ export function transientRetryDelaySeconds(receiveCount: number, random = Math.r
   const base = Math.min(maxRetryDelaySeconds, 5 * 2 ** Math.max(0, receiveCount - 1));
   const jittered = Math.round(base * (0.75 + random() * 0.5));
   return Math.max(1, Math.min(maxRetryDelaySeconds, jittered));
+}
+
+/**
+ * Delay before a record whose user or organization is not in WorkOS yet looks again: 2 s, 4 s,
+ * 8 s... up to SQS's 15 minutes. It is usually a moment behind (the user's own message is on
+ * its way), sometimes a whole file behind (members uploaded before their users); 100 deferrals
+ * wait for about a day in all.
+ */
+export function dependencyRetryDelaySeconds(deferrals: number, random = Math.random): number {
+  const base = Math.min(maxQueueDelaySeconds, 2 * 2 ** Math.min(deferrals, 10));
+  return Math.max(1, Math.min(maxQueueDelaySeconds, Math.round(base * (0.75 + random() * 0.5))));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dependencyRetryDelaySeconds,
   type ImportUserBatchDependencies,
   importUserBatch,
 } from '../../../lambdas/consumer/import-user-batch.ts';
@@ -201,6 +202,20 @@ describe('Function: importUserBatch() with joined records, options and other kin
     ]);
     expect(await outcomes(ledger)).toEqual([]);
   });
+
+  it.each([
+    { deferrals: 0, delay: 2 },
+    { deferrals: 3, delay: 16 },
+    { deferrals: 8, delay: 512 },
+    { deferrals: 9, delay: 900 },
+    { deferrals: 99, delay: 900 },
+  ])(
+    'waits $delay s (without jitter) for a dependency after $deferrals deferrals',
+    ({ deferrals, delay }) => {
+      expect(dependencyRetryDelaySeconds(deferrals, () => 0.5)).toBe(delay);
+      expect(dependencyRetryDelaySeconds(deferrals, () => 0.999)).toBeLessThanOrEqual(900);
+    },
+  );
 
   describe('password resets (job option sendPasswordResets)', () => {
     const withoutHash = () => ({
