@@ -15,12 +15,22 @@ import { TimedUserDirectory } from './timed-user-directory.ts';
 /** WorkOS's write limit per second (500 per 10 s). */
 export const workOsWritesPerSecond = (workOsWriteLimit.requests * 1000) / workOsWriteLimit.windowMs;
 
+/**
+ * How the exports are handed to local mode: the users export alone; it and its password export
+ * as one job (each user written once, with its hash); or the two as separate jobs one after the
+ * other (the second looks each user up and updates it).
+ */
+export type EndToEndJobs = 'users' | 'one job' | 'two jobs';
+
 export interface EndToEndCase {
   name: string;
-  /** Imported one after the other, as local mode does with several files. */
-  files: string[];
+  jobs: EndToEndJobs;
+  /** `runLocalMigration`'s jobs: a path is a job of one file, a list of paths one job of those. */
+  files: (string | string[])[];
   /** People in the files: the ideal is one WorkOS write each. */
   users: number;
+  /** Records in the files (users and password lines): each must end in one outcome. */
+  records: number;
   /** The emulator enforces WorkOS's limits, or none. */
   limits: 'workos' | 'off';
   /** In this process, as `migrate local --emulator` runs it, or in a child process of its own. */
@@ -41,7 +51,10 @@ export interface EndToEndResult {
   writesPerSecondOverall: number;
   /** Accepted writes between the first and the last one sent: the rate the pacer held. */
   writesPerSecondSustained: number;
-  emulator: Pick<EmulatorStats, 'requests' | 'writes' | 'reads' | 'rateLimited'>;
+  emulator: Pick<
+    EmulatorStats,
+    'requests' | 'writes' | 'reads' | 'rateLimited' | 'usersCreated' | 'usersUpdated' | 'userCount'
+  >;
 }
 
 const apiKey = 'sk_test_local_emulator';
@@ -90,6 +103,9 @@ export async function runEndToEnd(bench: EndToEndCase): Promise<EndToEndResult> 
         writes: stats.writes,
         reads: stats.reads,
         rateLimited: stats.rateLimited,
+        usersCreated: stats.usersCreated,
+        usersUpdated: stats.usersUpdated,
+        userCount: stats.userCount,
       },
     };
   } finally {

@@ -8,14 +8,25 @@ export interface MemoryPeaks {
   /** Heap V8 has reserved: grows with the young generation V8 sizes to the allocation rate. */
   heapTotal: number;
   /**
-   * Buffers and other memory outside the JS heap (read chunks, inflated chunks, zlib's window),
-   * including buffers already dropped that the GC has not yet freed.
+   * Buffers and other memory outside the JS heap (read chunks, inflated chunks, zlib's window,
+   * typed arrays), including buffers already dropped that the GC has not yet freed.
    */
   external: number;
+  /** The part of `external` that is ArrayBuffers: typed-array indexes live here. */
+  arrayBuffers: number;
   samples: number;
 }
 
+/** Sampled peaks of one phase of a run (between two `endPhase` calls). */
+export interface PhasePeaks {
+  rss: number;
+  heapUsed: number;
+  arrayBuffers: number;
+}
+
 export interface MemorySampler {
+  /** Takes a sample now and returns the peaks since the previous phase ended. */
+  endPhase(): PhasePeaks;
   stop(): MemoryPeaks;
 }
 
@@ -26,19 +37,37 @@ export interface MemorySampler {
  * loop delays samples; the kernel's maxRSS covers what sampling misses.
  */
 export function startMemorySampler(intervalMs = 50): MemorySampler {
-  const peaks = { sampledRss: 0, heapUsed: 0, heapTotal: 0, external: 0, samples: 0 };
+  const peaks = {
+    sampledRss: 0,
+    heapUsed: 0,
+    heapTotal: 0,
+    external: 0,
+    arrayBuffers: 0,
+    samples: 0,
+  };
+  let phase: PhasePeaks = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
   function sample(): void {
     const usage = process.memoryUsage();
     peaks.sampledRss = Math.max(peaks.sampledRss, usage.rss);
     peaks.heapUsed = Math.max(peaks.heapUsed, usage.heapUsed);
     peaks.heapTotal = Math.max(peaks.heapTotal, usage.heapTotal);
     peaks.external = Math.max(peaks.external, usage.external);
+    peaks.arrayBuffers = Math.max(peaks.arrayBuffers, usage.arrayBuffers);
     peaks.samples += 1;
+    phase.rss = Math.max(phase.rss, usage.rss);
+    phase.heapUsed = Math.max(phase.heapUsed, usage.heapUsed);
+    phase.arrayBuffers = Math.max(phase.arrayBuffers, usage.arrayBuffers);
   }
   sample();
   const timer = setInterval(sample, intervalMs);
   timer.unref();
   return {
+    endPhase() {
+      sample();
+      const ended = phase;
+      phase = { rss: 0, heapUsed: 0, arrayBuffers: 0 };
+      return ended;
+    },
     stop() {
       clearInterval(timer);
       sample();

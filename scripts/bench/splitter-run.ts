@@ -1,46 +1,103 @@
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { splitExport } from '../../lambdas/splitter/split-export.ts';
+import { describeJob, type OpenKey } from '../../lambdas/splitter/describe-job.ts';
+import { type OpenJobFile, planSplit } from '../../lambdas/splitter/plan-split.ts';
+import { type SplitExportDependencies, splitExport } from '../../lambdas/splitter/split-export.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import {
-  type DuplicateEmailPlan,
-  planDuplicateEmails,
-} from '../../src/pipeline/duplicate-emails.ts';
+import { DuplicateEmailPlanner, duplicateEmailRank } from '../../src/pipeline/duplicate-emails.ts';
+import { PasswordIndex } from '../../src/pipeline/password-index.ts';
+import type { ImportMessage } from '../../src/pipeline/user-message.ts';
 import { CountingUserMessageSink } from '../../src/queue/counting-user-message-sink.ts';
-import { exportFormats } from '../../src/sources/export-formats.ts';
+import { createAuth0RecordMapper } from '../../src/sources/auth0-users.ts';
 import { readExportLines } from '../../src/sources/export-lines.ts';
-import type { LineParser } from '../../src/sources/parsed-record.ts';
-import { type MemoryPeaks, startMemorySampler } from './memory-sampler.ts';
-import { passwordJoinStage } from './password-join.ts';
+import { readExportRecords } from '../../src/sources/export-records.ts';
+import { type MemoryPeaks, type MemorySampler, startMemorySampler } from './memory-sampler.ts';
 
 /*
  * One splitter measurement, run in a child process of its own (see splitter-bench.ts) so that
  * its peak memory belongs to this size and this input alone, and a previous run's garbage or JIT
  * state cannot flatter or penalise it. Prints one JSON line: a SplitterRunResult.
+ *
+ * To profile a case, run this file by hand with `node --cpu-prof --expose-gc` and the request as
+ * JSON, or pass `--cpu-prof DIR` to `npm run bench`.
  */
 
 /**
  * What is measured:
  * - lines: the line reader alone;
- * - split: `splitExport` (parse, validate, serialize, batch) behind the reader;
- * - plan: `planDuplicateEmails`, the splitter's first read (its per-user memory);
- * - production: plan, then split with the plan, as the splitter Lambda runs them.
+ * - records: `readExportRecords` on NDJSON (the line reader and JSON.parse);
+ * - production: the users export alone as the splitter Lambda runs it: `describeJob`,
+ *   `planSplit` (its planning read), `splitExport` into a counting sink;
+ * - production-join: the same for the users and password exports as one job: the planning reads
+ *   both (password index, user ids, emails), then each user is enqueued once with its hash;
+ * - join-structures: not timed against the others; builds the password index and the
+ *   duplicate-email planner from the two exports, as `planSplit` does, and reports their bytes.
  */
-export type SplitterStage = 'lines' | 'split' | 'plan' | 'production';
+export type SplitterStage =
+  | 'lines'
+  | 'records'
+  | 'production'
+  | 'production-join'
+  | 'join-structures';
+
+export const splitterStages = [
+  'lines',
+  'records',
+  'production',
+  'production-join',
+  'join-structures',
+] as const satisfies SplitterStage[];
 
 export interface SplitterRunRequest {
-  file: string;
   stage: SplitterStage;
-  /** For an in-splitter join (`passwordJoinStage.buildJoin`): the password export to join. */
-  passwordFile?: string;
+  /** The users export; for the join stages, then its password-hash export. */
+  files: string[];
+}
+
+/** One phase of a production run: what `describeJob` reads, each planning read, each split pass. */
+export interface SplitterPhase {
+  name: string;
+  ms: number;
+  /** Sampled peaks within the phase. */
+  peakRss: number;
+  peakHeapUsed: number;
+  peakArrayBuffers: number;
+}
+
+/**
+ * Bytes of the join's structures (`bytesUsed()`), built as `planSplit` builds them: the password
+ * index and the duplicate-email planner.
+ */
+export interface JoinStructures {
+  /** Records of the users export. */
+  users: number;
+  /** Ids the password index holds. */
+  passwordIds: number;
+  /** The password index, with the users export's ids marked in it (no set of its own). */
+  passwordIndexBytes: number;
+  /** The duplicate-email planner's bytes at its fullest (it is let go once the plan is made). */
+  plannerBytes: number;
+  /** Heap and ArrayBuffers still held after a full GC, while planning and during the split. */
+  retainedWhilePlanning: number;
+  retainedForSplit: number;
+  /** Emails shared by several records (none in the synthetic exports). */
+  duplicatedEmails: number;
 }
 
 export interface SplitterRunResult {
-  lines: number;
-  /** Records read and enqueued (the stages that split). */
+  /** Lines the reader yielded (lines and records stages only). */
+  lines?: number;
+  /** Records read: the record reader's count, or the split's `read` (every file of the job). */
   records: number;
+  /** Records the reader could not decode (records stage). */
+  unreadable?: number;
+  /** Messages enqueued: one per user, organization or membership. */
   enqueued: number;
   batches: number;
+  /** Records settled by the splitter (rejected or merged): outcomes sent to the ledger. */
+  settled: number;
+  /** Password records joined into their user's message (settled by the consumer). */
+  joined: number;
   elapsedMs: number;
   /** CPU time of the whole process, zlib's thread-pool work included. */
   cpuMs: number;
@@ -49,10 +106,13 @@ export interface SplitterRunResult {
   /** RSS once the modules are loaded, before reading starts: what the run adds is the rest. */
   baselineRss: number;
   memory: MemoryPeaks;
-  /** Heap the duplicate-email plan keeps for the whole split (after a full GC). */
-  planHeapBytes?: number;
-  duplicatedEmails?: number;
-  join?: { buildMs: number; heapBytes: number };
+  phases?: SplitterPhase[];
+  /**
+   * Heap and ArrayBuffers the plan still held at the end of the split, after a full GC: what the
+   * split keeps per user (the password index and user ids, the duplicate-email plan).
+   */
+  retainedBytes?: number;
+  joinStructures?: JoinStructures;
 }
 
 const silentLogger: PipelineLogger = {
@@ -62,89 +122,248 @@ const silentLogger: PipelineLogger = {
   error: () => undefined,
 };
 
+/** The counting sink, noting the password records each user's message settles. */
+class AccountingSink extends CountingUserMessageSink {
+  joined = 0;
+
+  // Not async: another promise per message would be measured.
+  override enqueue(message: ImportMessage): Promise<void> {
+    this.joined += message.joined?.length ?? 0;
+    return super.enqueue(message);
+  }
+}
+
 /** The ledger calls the splitter makes, answered at once: the bench measures the splitter. */
-const noOpLedger = {
-  recordOutcome: async () => 'recorded' as const,
-  checkpointSplit: async () => undefined,
-  completeSplit: async () => undefined,
-};
+function countingLedger(): SplitExportDependencies['ledger'] & { outcomes: number } {
+  return {
+    outcomes: 0,
+    async recordOutcome() {
+      this.outcomes += 1;
+      return 'recorded' as const;
+    },
+    checkpointSplit: async () => undefined,
+    completeSplit: async () => undefined,
+  };
+}
+
+const openKey: OpenKey = async (key) => createReadStream(key);
 
 export async function runSplitterMeasurement(
   request: SplitterRunRequest,
 ): Promise<SplitterRunResult> {
-  let parseLine: LineParser = exportFormats.auth0();
-  let joinFigures: SplitterRunResult['join'];
-  if (request.passwordFile !== undefined && passwordJoinStage?.buildJoin !== undefined) {
-    const heapBefore = heapAfterGc();
-    const started = performance.now();
-    parseLine = await passwordJoinStage.buildJoin(request.passwordFile);
-    joinFigures = { buildMs: performance.now() - started, heapBytes: heapAfterGc() - heapBefore };
-  }
-  const linesOf = () => readExportLines(createReadStream(request.file));
+  const [usersFile] = request.files;
+  if (usersFile === undefined) throw new Error('A splitter run needs a file');
+  if (request.stage === 'join-structures') return measureJoinStructures(request.files);
 
+  const retainedBefore = retainedAfterGc();
   const baselineRss = process.memoryUsage().rss;
-  const heapBefore = heapAfterGc();
   const sampler = startMemorySampler();
   const cpuBefore = process.cpuUsage();
   const threadCpuBefore = process.threadCpuUsage();
   const started = performance.now();
-  let lines = 0;
-  let summary = { read: 0, enqueued: 0 };
-  let duplicates: DuplicateEmailPlan | undefined;
-  const sink = new CountingUserMessageSink();
+  let counted: Omit<
+    SplitterRunResult,
+    'elapsedMs' | 'cpuMs' | 'mainThreadCpuMs' | 'baselineRss' | 'memory'
+  >;
+  let phases: SplitterPhase[] | undefined;
+  let heldPlan: unknown;
   if (request.stage === 'lines') {
-    for await (const _ of linesOf()) lines += 1;
+    let lines = 0;
+    for await (const _ of readExportLines(createReadStream(usersFile))) lines += 1;
+    counted = { lines, records: 0, enqueued: 0, batches: 0, settled: 0, joined: 0 };
+  } else if (request.stage === 'records') {
+    let records = 0;
+    let unreadable = 0;
+    let lastLine = 0;
+    for await (const record of readExportRecords(createReadStream(usersFile), {
+      layout: 'ndjson',
+    })) {
+      records += 1;
+      if (record.unreadable !== undefined) unreadable += 1;
+      lastLine = record.line;
+    }
+    counted = {
+      lines: lastLine,
+      records,
+      unreadable,
+      enqueued: 0,
+      batches: 0,
+      settled: 0,
+      joined: 0,
+    };
   } else {
-    if (request.stage === 'plan' || request.stage === 'production') {
-      duplicates = await planDuplicateEmails(linesOf(), parseLine);
-    }
-    if (request.stage !== 'plan') {
-      // No counting wrapper around the lines: another async iterator per line would be measured.
-      const split = await splitExport(
-        {
-          jobId: 'bench',
-          sourceFile: request.file,
-          lines: linesOf(),
-          parseLine,
-          ...(duplicates === undefined ? {} : { duplicates }),
-        },
-        { sink, ledger: noOpLedger, logger: silentLogger },
-      );
-      summary = { read: split.read, enqueued: split.enqueued };
-      lines = split.throughLine;
-    }
+    const clock = new PhaseClock(sampler);
+    const sink = new AccountingSink();
+    const ledger = countingLedger();
+    const files = request.stage === 'production-join' ? request.files : [usersFile];
+    clock.begin('describe');
+    const job = await describeJob(
+      { jobId: 'bench', files: files.map((key) => ({ key })) },
+      openKey,
+    );
+    let planning = true;
+    // Each read of a file opens it: the phases are told apart for free, nothing wraps a record.
+    const openFile: OpenJobFile = (file) => {
+      clock.begin(`${planning ? 'plan' : 'split'}: ${file.kind}`);
+      return openKey(file.sourceFile);
+    };
+    const passes = await planSplit(job, openFile);
+    planning = false;
+    const summary = await splitExport(
+      { jobId: 'bench', passes },
+      { sink, ledger, logger: silentLogger },
+    );
+    phases = clock.end();
+    heldPlan = passes;
+    counted = {
+      records: summary.read,
+      enqueued: summary.enqueued,
+      batches: sink.batches,
+      settled: ledger.outcomes,
+      joined: sink.joined,
+    };
   }
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const threadCpu = process.threadCpuUsage(threadCpuBefore);
   const memory = sampler.stop();
-  // After the clock stops, while the plan is still referenced (it is read just below), as the
-  // splitter holds it for the whole split.
-  const planHeapBytes = duplicates === undefined ? undefined : heapAfterGc() - heapBefore;
+  // After the clock stops, while the passes (and the plan their decisions close over) are still
+  // referenced, as the splitter holds them for the whole split.
+  const retainedBytes = heldPlan === undefined ? undefined : retainedAfterGc() - retainedBefore;
   return {
-    lines,
-    records: summary.read,
-    enqueued: summary.enqueued,
-    batches: sink.batches,
+    ...counted,
     elapsedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     mainThreadCpuMs: (threadCpu.user + threadCpu.system) / 1000,
     baselineRss,
     memory,
-    ...(duplicates === undefined
-      ? {}
-      : { planHeapBytes, duplicatedEmails: duplicates.duplicatedEmails }),
-    ...(joinFigures === undefined ? {} : { join: joinFigures }),
+    ...(phases === undefined ? {} : { phases }),
+    ...(retainedBytes === undefined ? {} : { retainedBytes }),
+  };
+}
+
+/** Times consecutive phases and takes each one's memory peaks from the sampler. */
+class PhaseClock {
+  readonly #sampler: MemorySampler;
+  readonly #phases: SplitterPhase[] = [];
+  #current: { name: string; startedAt: number } | undefined;
+
+  constructor(sampler: MemorySampler) {
+    this.#sampler = sampler;
+  }
+
+  begin(name: string): void {
+    this.#close();
+    this.#current = { name, startedAt: performance.now() };
+  }
+
+  end(): SplitterPhase[] {
+    this.#close();
+    return this.#phases;
+  }
+
+  #close(): void {
+    const current = this.#current;
+    if (current === undefined) return;
+    const peaks = this.#sampler.endPhase();
+    this.#phases.push({
+      name: current.name,
+      ms: performance.now() - current.startedAt,
+      peakRss: peaks.rss,
+      peakHeapUsed: peaks.heapUsed,
+      peakArrayBuffers: peaks.arrayBuffers,
+    });
+    this.#current = undefined;
+  }
+}
+
+/**
+ * Builds the structures `planSplit` builds for a users + passwords job, the same way (its own
+ * are private to the passes it returns), and reports their `bytesUsed()`.
+ */
+async function measureJoinStructures(files: string[]): Promise<SplitterRunResult> {
+  const [usersFile, passwordsFile] = files;
+  if (usersFile === undefined || passwordsFile === undefined) {
+    throw new Error('join-structures needs the users export and its password export');
+  }
+  const map = createAuth0RecordMapper();
+  const recordsOf = (path: string) =>
+    readExportRecords(createReadStream(path), { layout: 'ndjson' });
+  const before = retainedAfterGc();
+  const baselineRss = process.memoryUsage().rss;
+  const sampler = startMemorySampler();
+  const started = performance.now();
+
+  const passwords = new PasswordIndex();
+  for await (const record of recordsOf(passwordsFile)) {
+    if (record.fields === undefined) continue;
+    const parsed = map(record.fields);
+    if (parsed?.kind !== 'user') continue;
+    const { sourceId, passwordHash, note } = parsed.user;
+    passwords.add(sourceId, {
+      line: record.line,
+      ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
+      ...(note === undefined ? {} : { note }),
+    });
+  }
+  // As planSplit: the users export marks its ids in the index instead of a set of its own.
+  const planner = new DuplicateEmailPlanner({ expectedSize: passwords.size });
+  let users = 0;
+  for await (const record of recordsOf(usersFile)) {
+    users += 1;
+    if (record.fields === undefined) continue;
+    const parsed = map(record.fields);
+    if (parsed?.kind === 'rejected' && parsed.sourceId !== undefined) {
+      passwords.markUser(parsed.sourceId);
+    }
+    if (parsed?.kind !== 'user') continue;
+    const { sourceId, email } = parsed.user;
+    const passwordHash = passwords.get(sourceId)?.passwordHash ?? parsed.user.passwordHash;
+    passwords.markUser(sourceId);
+    planner.add(
+      email,
+      record.line,
+      duplicateEmailRank({ sourceId, ...(passwordHash === undefined ? {} : { passwordHash }) }),
+    );
+  }
+  const plannerBytes = planner.bytesUsed();
+  const retainedWhilePlanning = retainedAfterGc() - before;
+  const plan = planner.finish();
+  const retainedForSplit = retainedAfterGc() - before;
+  const elapsedMs = performance.now() - started;
+  const memory = sampler.stop();
+  return {
+    records: users + passwords.size,
+    enqueued: 0,
+    batches: 0,
+    settled: 0,
+    joined: 0,
+    elapsedMs,
+    cpuMs: 0,
+    mainThreadCpuMs: 0,
+    baselineRss,
+    memory,
+    joinStructures: {
+      users,
+      passwordIds: passwords.size,
+      passwordIndexBytes: passwords.bytesUsed(),
+      plannerBytes,
+      retainedWhilePlanning,
+      retainedForSplit,
+      duplicatedEmails: plan.duplicatedEmails,
+    },
   };
 }
 
 /**
- * Heap in use after a full collection (the child runs with --expose-gc), so what is measured is
- * what is kept, not garbage awaiting collection. Never called inside the timed work.
+ * Heap in use plus ArrayBuffers (where typed-array indexes live) after a full collection (the
+ * child runs with --expose-gc), so what is measured is what is kept, not garbage awaiting
+ * collection. Never called inside the timed work.
  */
-function heapAfterGc(): number {
+function retainedAfterGc(): number {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().heapUsed;
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
 if (import.meta.main) {
