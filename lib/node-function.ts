@@ -73,6 +73,11 @@ export interface NodeFunctionProps<Schema extends z.ZodObject> {
   readonly recursiveLoop?: RecursiveLoop;
   /** @default - no description */
   readonly description?: string;
+  /**
+   * Node.js flags beside `--enable-source-maps` (e.g. heap sizing for a memory-bound function).
+   * @default - none
+   */
+  readonly nodeFlags?: readonly string[];
 }
 
 /**
@@ -130,7 +135,7 @@ export class NodeFunction<Schema extends z.ZodObject> extends NodejsFunction {
       recursiveLoop: props.recursiveLoop,
       environment: {
         ...definedVariables(props.environmentSchema, props.environment),
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeFlags ?? [])].join(' '),
       },
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[logLevel],

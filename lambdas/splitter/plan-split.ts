@@ -5,7 +5,7 @@ import {
 } from '../../src/pipeline/duplicate-emails.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
-import { PasswordIndex } from '../../src/pipeline/password-index.ts';
+import { type IndexedPassword, PasswordIndex } from '../../src/pipeline/password-index.ts';
 import {
   filePositionStride,
   type ImportUser,
@@ -60,7 +60,8 @@ export type OpenJobFile = (file: JobFile) => Promise<AsyncIterable<Uint8Array>>;
  * A continuation in a new invocation reads them again: the same files give the same plan.
  */
 export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise<SplitPass[]> {
-  const readRecords = async (file: JobFile) => recordsOf(file, job.format, await openFile(file));
+  const readRecords = async (file: JobFile, skipLine?: (line: number) => boolean) =>
+    recordsOf(file, job.format, await openFile(file), skipLine);
   const passwordsFiles = job.files.filter((file) => file.kind === 'passwords');
   const usersFiles = job.files.filter((file) => file.kind === 'users');
   if (passwordsFiles.length > 1) {
@@ -88,6 +89,7 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
 
   // Emails are planned over the files whose users are enqueued for themselves: the users
   // exports, or the password export when it comes alone.
+  const joinedLines = new LineSet();
   const planner = new DuplicateEmailPlanner(
     passwords === undefined ? {} : { expectedSize: passwords.size },
   );
@@ -101,8 +103,11 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
       }
       if (parsed?.kind !== 'user') continue;
       const user = passwords === undefined ? parsed.user : withPassword(parsed.user, passwords);
-      // The users export holds this id: its password record is settled by the user's message.
-      passwords?.markUser(user.sourceId);
+      // The users export holds this id: its password record is settled by the user's message,
+      // and need not even be parsed when its own pass reads it.
+      if (passwords?.markUser(user.sourceId)) {
+        joinedLines.add(passwords.lineOf(user.sourceId) ?? 0);
+      }
       planner.add(
         user.email,
         recordPosition({ line: record.line, file: file.file }),
@@ -124,7 +129,10 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
   return job.files.map((file) => ({
     ...(file.file === undefined ? {} : { file: file.file }),
     sourceFile: file.sourceFile,
-    open: () => readRecords(file),
+    open: () =>
+      file === passwordsFile && passwords !== undefined
+        ? readRecords(file, (line) => joinedLines.has(line))
+        : readRecords(file),
     decide: deciderFor(file, job, context),
   }));
 }
@@ -164,7 +172,9 @@ function deciderFor(
     case 'passwords': {
       const map = userMapperFor(job);
       return (record, origin) =>
-        decidePasswordRecord(mapRecordSafely(map, record), origin, context);
+        record.skipped
+          ? { action: 'joined' }
+          : decidePasswordRecord(mapRecordSafely(map, record), origin, context);
     }
   }
 }
@@ -233,9 +243,11 @@ function decideUser(
     return { action: 'settle', outcomes };
   }
   if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
-  const joined = joinedPasswordOrigin(parsed.user.sourceId, context);
+  // One lookup serves both the hash and the line it joins.
+  const entry = context.passwords?.get(parsed.user.sourceId);
+  const joined = entry === undefined ? undefined : passwordOrigin(entry.line, context);
   const user =
-    context.passwords === undefined ? parsed.user : withPassword(parsed.user, context.passwords);
+    context.passwords === undefined ? parsed.user : withPasswordEntry(parsed.user, entry);
   const winner = context.duplicates.mergedInto(user.email, recordPosition(origin));
   if (winner !== undefined) {
     const reason = mergeReason(winner, origin);
@@ -318,13 +330,17 @@ function enqueueUser(
 }
 
 function joinedPasswordOrigin(sourceId: string, context: PassContext): RecordOrigin | undefined {
+  const line = context.passwords?.lineOf(sourceId);
+  return line === undefined ? undefined : passwordOrigin(line, context);
+}
+
+function passwordOrigin(line: number, context: PassContext): RecordOrigin | undefined {
   const file = context.passwordsFile;
-  const entry = context.passwords?.get(sourceId);
-  if (file === undefined || entry === undefined) return undefined;
+  if (file === undefined) return undefined;
   return {
     jobId: context.jobId,
     sourceFile: file.sourceFile,
-    line: entry.line,
+    line,
     ...(file.file === undefined ? {} : { file: file.file }),
   };
 }
@@ -335,7 +351,10 @@ function joinedPasswordOrigin(sourceId: string, context: PassContext): RecordOri
  * none (`password_reset_required:unsupported_hash`).
  */
 function withPassword(user: ImportUser, passwords: PasswordIndex): ImportUser {
-  const entry = passwords.get(user.sourceId);
+  return withPasswordEntry(user, passwords.get(user.sourceId));
+}
+
+function withPasswordEntry(user: ImportUser, entry: IndexedPassword | undefined): ImportUser {
   if (entry === undefined) {
     // A database user the password export does not hold has no password to bring along.
     return user.sourceId.startsWith('auth0|') ? withNote(user, noPasswordHashNote) : user;
@@ -409,11 +428,13 @@ async function* recordsOf(
   file: JobFile,
   format: SourceFormat,
   bytes: AsyncIterable<Uint8Array>,
+  skipLine?: (line: number) => boolean,
 ): AsyncGenerator<ExportRecord> {
   const auth0Csv = format === 'auth0' && file.layout === 'csv';
   const records = readExportRecords(bytes, {
     layout: file.layout,
     ...(auth0Csv ? { stripFormulaPrefix: true } : {}),
+    ...(skipLine === undefined ? {} : { skipLine }),
   });
   if (!auth0Csv) {
     yield* records;
@@ -423,5 +444,24 @@ async function* recordsOf(
     yield record.fields === undefined
       ? record
       : { ...record, fields: auth0CsvRowAsRecord(record.fields) };
+  }
+}
+
+/** A set of line numbers as a growing bitmap: an eighth of a byte per line of the file. */
+class LineSet {
+  #bits = new Uint8Array(1024);
+
+  add(line: number): void {
+    const byte = line >>> 3;
+    if (byte >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(byte + 1, this.#bits.length * 2));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[byte] = (this.#bits[byte] ?? 0) | (1 << (line & 7));
+  }
+
+  has(line: number): boolean {
+    return ((this.#bits[line >>> 3] ?? 0) & (1 << (line & 7))) !== 0;
   }
 }

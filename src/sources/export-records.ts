@@ -32,6 +32,12 @@ export interface ReadExportRecordsOptions {
    * `record_too_long` (`line_too_long` for NDJSON). Default: `defaultMaxLineBytes`, 1 MiB.
    */
   maxRecordBytes?: number;
+  /**
+   * NDJSON: lines the caller knows are settled elsewhere, yielded `skipped` without being
+   * parsed (the splitter's password lines already joined into their users: parsing them again
+   * would cost as much as the rest of their pass).
+   */
+  skipLine?: (line: number) => boolean;
 }
 
 /** Every reason a record can be unreadable for, whatever the layout. */
@@ -64,7 +70,10 @@ export function readExportRecords(
   }
   switch (options.layout) {
     case 'ndjson':
-      return new NdjsonRecordReader(readExportLines(body, { maxLineBytes: maxRecordBytes }));
+      return new NdjsonRecordReader(
+        readExportLines(body, { maxLineBytes: maxRecordBytes }),
+        options.skipLine,
+      );
     case 'json-array':
       return readJsonArrayRecords(exportBytes(body), { maxRecordBytes, failure: corruptionOf });
     case 'csv':
@@ -221,9 +230,11 @@ const finished: IteratorReturnResult<undefined> = { done: true, value: undefined
 /** NDJSON: each line a JSON object; the line reader's own verdicts pass through. */
 class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
   readonly #lines: AsyncIterableIterator<ExportLine>;
+  readonly #skipLine: ((line: number) => boolean) | undefined;
 
-  constructor(lines: AsyncIterableIterator<ExportLine>) {
+  constructor(lines: AsyncIterableIterator<ExportLine>, skipLine?: (line: number) => boolean) {
     this.#lines = lines;
+    this.#skipLine = skipLine;
   }
 
   [Symbol.asyncIterator](): this {
@@ -236,6 +247,7 @@ class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
       if (next.done) return finished;
       const { line, text, unreadable } = next.value;
       if (unreadable !== undefined) return { done: false, value: { line, unreadable } };
+      if (this.#skipLine?.(line)) return { done: false, value: { line, skipped: true } };
       if (isBlank(text)) continue;
       let value: unknown;
       try {

@@ -21,6 +21,11 @@ export interface ExportRecord {
   fields?: Record<string, unknown>;
   /** Why the record could not be decoded (`invalid_json`, `not_an_object`, `line_too_long`...). */
   unreadable?: string;
+  /**
+   * Not decoded on purpose: the caller said this line is settled by another record (a password
+   * line joined into its user), so it is only counted.
+   */
+  skipped?: true;
 }
 
 /** Turns one decoded record into what it means for WorkOS, or `undefined` when it holds none. */

@@ -90,6 +90,29 @@ describe('Function: readExportRecords() with the ndjson layout', () => {
   });
 });
 
+describe('Function: readExportRecords() with skipLine', () => {
+  it('yields the lines the caller settles elsewhere as skipped, without parsing them', async () => {
+    const input = Buffer.from('{"a":1}\n{ not json\n{"b":2}\n\n{"c":3}\n');
+    const parsed: number[] = [];
+
+    const records = await readAll(Readable.from([input]), {
+      layout: 'ndjson',
+      skipLine: (line) => {
+        parsed.push(line);
+        return line === 2 || line === 3;
+      },
+    });
+
+    // Line 2 is not JSON, but skipped it is never looked at; blank line 4 still yields nothing.
+    expect(records).toEqual([
+      { line: 1, fields: { a: 1 } },
+      { line: 2, skipped: true },
+      { line: 3, skipped: true },
+      { line: 5, fields: { c: 3 } },
+    ]);
+  });
+});
+
 describe('Function: readExportRecords()', () => {
   it.each([0, -1, 1.5, Number.NaN])('refuses maxRecordBytes %s', (maxRecordBytes) => {
     // Act
