@@ -37,6 +37,7 @@ import type { EnvironmentSettings } from './environment-settings.ts';
 import { MigrationLedgerTable } from './migration-ledger-table.ts';
 import { NodeFunction } from './node-function.ts';
 import { keyActions, PipelineKey } from './pipeline-key.ts';
+import { splitterNodeFlags } from './splitter-runtime.ts';
 
 /** Each upload under this prefix starts an import of that one file. */
 export const EXPORT_PREFIX = 'exports/';
@@ -223,10 +224,7 @@ export class ImportPipeline extends Construct {
 
     this.splitterFunction = new NodeFunction(this, 'SplitterFunction', {
       description: 'Splits an uploaded export into one queue message per user',
-      // V8 sizes its young generation to the allocation rate, which splitting makes high: capped,
-      // a 1M-user job with its password export peaks at 194 MB instead of 209 MB, no slower
-      // (`npm run bench`).
-      nodeFlags: ['--max-semi-space-size=8'],
+      nodeFlags: splitterNodeFlags,
       entry: 'lambdas/splitter/handler.ts',
       timeout: Duration.minutes(15),
       memorySize: 1024,

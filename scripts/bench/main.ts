@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { splitterNodeFlags } from '../../lib/splitter-runtime.ts';
 import { syntheticAuth0ExportLines } from '../synthetic-auth0-export.ts';
 import {
   type EndToEndCase,
@@ -62,7 +63,7 @@ const usage = `Usage: npm run bench -- [options]
   --ceiling-users N          users end to end with the emulator's limits off (default 20000; 0 skips)
   --ceiling-concurrency N    batches in flight for the ceiling runs (default 32)
   --source                   run the splitter from its TypeScript sources, not bundled as the Lambda is
-  --splitter-flags="F F"     extra Node flags for every splitter run (e.g. --splitter-flags=--max-semi-space-size=8)
+  --splitter-flags="F F"     Node flags for every splitter run (default: the splitter Lambda's, lib/splitter-runtime.ts)
   --cpu-prof DIR             write a V8 CPU profile of every production run into DIR (with --source,
                              the profile names the functions: the bundle is minified)
   --out DIR                  where bench.md and bench.json go (default bench-results/)
@@ -175,7 +176,10 @@ const jobsOf: Record<EndToEndJobs, (inputs: SplitterInputs) => EndToEndCase['fil
 try {
   const splitter: SplitterBenchResult[] = [];
   const joinStructures: JoinStructuresResult[] = [];
-  const splitterFlags = values['splitter-flags']?.split(/\s+/).filter((flag) => flag !== '') ?? [];
+  // The Lambda's own flags unless told otherwise.
+  const splitterFlags = values['splitter-flags']?.split(/\s+/).filter((flag) => flag !== '') ?? [
+    ...splitterNodeFlags,
+  ];
   const profileFlags =
     cpuProfileDirectory === undefined
       ? []
