@@ -1,72 +1,16 @@
-import { Readable } from 'node:stream';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CorruptExportError } from '../../../src/sources/export-lines.ts';
+import { CsvHeaderError } from '../../../src/sources/export-records.ts';
 import {
-  CsvHeaderError,
-  type ReadExportRecordsOptions,
-  readExportRecords,
-} from '../../../src/sources/export-records.ts';
-import type { ExportRecord } from '../../../src/sources/parsed-record.ts';
+  chunksOfSize,
+  deliveries,
+  noHangTimeoutMs,
+  recordReading,
+} from '../../helpers/record-reading.ts';
 
-/** A damaged input must reject within this, never hang the splitter. */
-const noHangTimeoutMs = 5_000;
-
-function chunksOfSize(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < bytes.length; offset += size) {
-    chunks.push(bytes.subarray(offset, offset + size));
-  }
-  return chunks;
-}
-
-/**
- * The same content as the reader may get it: plain or gzip, in chunks of 1, 3 and 7 bytes (every
- * boundary falls inside a quoted cell, between the two quotes of `""`, inside a CRLF or a
- * multi-byte character somewhere) or whole.
- */
-const deliveries = [false, true].flatMap((gzip) =>
-  [1, 3, 7, undefined].map((size) => ({
-    delivery: `${gzip ? 'gzip' : 'plain'}, ${size === undefined ? 'whole' : `${size}-byte chunks`}`,
-    chunks: (bytes: Buffer) => {
-      const stored = gzip ? gzipSync(bytes) : bytes;
-      return size === undefined ? [stored] : chunksOfSize(stored, size);
-    },
-  })),
-);
-
-type Options = Partial<ReadExportRecordsOptions>;
-
-async function readAll(chunks: Buffer[], options: Options = {}): Promise<ExportRecord[]> {
-  const records: ExportRecord[] = [];
-  for await (const record of readExportRecords(Readable.from(chunks), {
-    layout: 'csv',
-    ...options,
-  })) {
-    records.push(record);
-  }
-  return records;
-}
-
-/** Reads until the iteration fails; returns what came before and the failure. */
-async function readUntilFailure(
-  chunks: Buffer[],
-  options: Options = {},
-): Promise<{ records: ExportRecord[]; error: unknown }> {
-  const records: ExportRecord[] = [];
-  try {
-    for await (const record of readExportRecords(Readable.from(chunks), {
-      layout: 'csv',
-      ...options,
-    })) {
-      records.push(record);
-    }
-  } catch (error) {
-    return { records, error };
-  }
-  return { records, error: undefined };
-}
+const { readAll, readUntilFailure } = recordReading('csv');
 
 const contents = [
   {

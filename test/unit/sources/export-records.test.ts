@@ -11,27 +11,7 @@ import {
   readExportRecords,
 } from '../../../src/sources/export-records.ts';
 import type { ExportRecord } from '../../../src/sources/parsed-record.ts';
-
-/** A damaged input must reject within this, never hang the splitter. */
-const noHangTimeoutMs = 5_000;
-
-function chunksOfSize(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < bytes.length; offset += size) {
-    chunks.push(bytes.subarray(offset, offset + size));
-  }
-  return chunks;
-}
-
-const deliveries = [false, true].flatMap((gzip) =>
-  [1, 3, 7, undefined].map((size) => ({
-    delivery: `${gzip ? 'gzip' : 'plain'}, ${size === undefined ? 'whole' : `${size}-byte chunks`}`,
-    chunks: (bytes: Buffer) => {
-      const stored = gzip ? gzipSync(bytes) : bytes;
-      return size === undefined ? [stored] : chunksOfSize(stored, size);
-    },
-  })),
-);
+import { chunksOfSize, deliveries, noHangTimeoutMs } from '../../helpers/record-reading.ts';
 
 async function readAll(
   input: AsyncIterable<Uint8Array>,
