@@ -9,12 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutBucketVersioningCommand,
-} from '@aws-sdk/client-s3';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -31,7 +27,6 @@ import { formatBytes } from '../../src/operations/operator-console.ts';
 import type { RecordStatus } from '../../src/pipeline/outcome.ts';
 import { type UserMessage, userMessageSchema } from '../../src/pipeline/user-message.ts';
 import {
-  createBucket,
   createLedgerTable,
   createQueueWithDlq,
   createTestAwsClients,
@@ -41,6 +36,7 @@ import {
   testAwsRegion,
   uniqueName,
 } from '../helpers/aws-clients.ts';
+import { createStackWithOutputs, createVersionedBucket } from '../helpers/deployed-stack.ts';
 import { temporaryExportDirectory } from '../helpers/export-files.ts';
 import { fakeLambdaContext } from '../helpers/lambda-sqs-event-source.ts';
 import { s3ObjectCreatedEvent } from '../helpers/s3-events.ts';
@@ -80,13 +76,7 @@ interface Environment {
  */
 async function deployEnvironment(): Promise<Environment> {
   const name = uniqueName('ops');
-  const bucket = await createBucket(aws.s3);
-  await aws.s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: bucket,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
+  const bucket = await createVersionedBucket(aws.s3);
   const queues = await createQueueWithDlq(aws.sqs, {
     maxReceiveCount: 5,
     visibilityTimeoutSeconds: 30,
@@ -106,17 +96,7 @@ async function deployEnvironment(): Promise<Environment> {
     ConsumerFunctionName: `${name}-consumer`,
     SplitterFunctionName: `${name}-splitter`,
   };
-  await cloudformation.send(
-    new CreateStackCommand({
-      StackName: `WorkosUserImport-${name}`,
-      TemplateBody: JSON.stringify({
-        Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
-        Outputs: Object.fromEntries(
-          Object.entries(outputs).map(([key, value]) => [key, { Value: value }]),
-        ),
-      }),
-    }),
-  );
+  await createStackWithOutputs(cloudformation, `WorkosUserImport-${name}`, outputs);
   const ledger = new DynamoDbMigrationLedger({
     dynamodb: aws.dynamodb,
     tableName,

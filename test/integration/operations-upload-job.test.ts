@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutBucketVersioningCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,7 +25,6 @@ import { formatBytes } from '../../src/operations/operator-console.ts';
 import { exportObjectIdentity } from '../../src/operations/upload-export.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
 import {
-  createBucket,
   createLedgerTable,
   createQueueWithDlq,
   createTestAwsClients,
@@ -34,6 +32,7 @@ import {
   testAwsRegion,
   uniqueName,
 } from '../helpers/aws-clients.ts';
+import { createStackWithOutputs, createVersionedBucket } from '../helpers/deployed-stack.ts';
 import { fakeLambdaContext } from '../helpers/lambda-sqs-event-source.ts';
 import { s3ObjectCreatedEvent } from '../helpers/s3-events.ts';
 
@@ -73,13 +72,7 @@ const tenantFiles = [
  */
 async function deployEnvironment({ jobPrefixOutput = true } = {}) {
   const name = uniqueName('upjob');
-  const bucket = await createBucket(aws.s3);
-  await aws.s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: bucket,
-      VersioningConfiguration: { Status: 'Enabled' },
-    }),
-  );
+  const bucket = await createVersionedBucket(aws.s3);
   const queueUrl = `${endpoint}/123456789012/${name}`;
   const outputs: Record<string, string> = {
     ExportBucketName: bucket,
@@ -92,17 +85,7 @@ async function deployEnvironment({ jobPrefixOutput = true } = {}) {
     WorkosApiKeySecretArn: `arn:aws:secretsmanager:${testAwsRegion}:123456789012:secret:workos`,
     SplitterFailureQueueUrl: `${endpoint}/123456789012/splitter-failures`,
   };
-  await cloudformation.send(
-    new CreateStackCommand({
-      StackName: `WorkosUserImport-${name}`,
-      TemplateBody: JSON.stringify({
-        Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
-        Outputs: Object.fromEntries(
-          Object.entries(outputs).map(([key, value]) => [key, { Value: value }]),
-        ),
-      }),
-    }),
-  );
+  await createStackWithOutputs(cloudformation, `WorkosUserImport-${name}`, outputs);
   return { name, bucket };
 }
 
