@@ -77,13 +77,7 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
     passwords = new PasswordIndex();
     for await (const record of await readRecords(passwordsFile)) {
       const parsed = mapRecordSafely(mapUser, record);
-      if (parsed?.kind !== 'user') continue;
-      const { sourceId, passwordHash, note } = parsed.user;
-      passwords.add(sourceId, {
-        line: record.line,
-        ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
-        ...(note === undefined ? {} : { note }),
-      });
+      if (parsed?.kind === 'user') indexPasswordRecord(passwords, record.line, parsed.user);
     }
   }
 
@@ -135,6 +129,20 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
         : readRecords(file),
     decide: deciderFor(file, job, context),
   }));
+}
+
+/** Indexes one user of the password export: its line, and its bcrypt hash or why there is none. */
+export function indexPasswordRecord(
+  passwords: PasswordIndex,
+  line: number,
+  user: ImportUser,
+): void {
+  const { sourceId, passwordHash, note } = user;
+  passwords.add(sourceId, {
+    line,
+    ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
+    ...(note === undefined ? {} : { note }),
+  });
 }
 
 interface PassContext {

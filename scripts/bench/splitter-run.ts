@@ -1,7 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { describeJob, type OpenKey } from '../../lambdas/splitter/describe-job.ts';
-import { type OpenJobFile, planSplit } from '../../lambdas/splitter/plan-split.ts';
+import {
+  indexPasswordRecord,
+  type OpenJobFile,
+  planSplit,
+} from '../../lambdas/splitter/plan-split.ts';
 import { type SplitExportDependencies, splitExport } from '../../lambdas/splitter/split-export.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
 import { DuplicateEmailPlanner, duplicateEmailRank } from '../../src/pipeline/duplicate-emails.ts';
@@ -298,13 +302,7 @@ async function measureJoinStructures(files: string[]): Promise<SplitterRunResult
   for await (const record of recordsOf(passwordsFile)) {
     if (record.fields === undefined) continue;
     const parsed = map(record.fields);
-    if (parsed?.kind !== 'user') continue;
-    const { sourceId, passwordHash, note } = parsed.user;
-    passwords.add(sourceId, {
-      line: record.line,
-      ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
-      ...(note === undefined ? {} : { note }),
-    });
+    if (parsed?.kind === 'user') indexPasswordRecord(passwords, record.line, parsed.user);
   }
   // As planSplit: the users export marks its ids in the index instead of a set of its own.
   const planner = new DuplicateEmailPlanner({ expectedSize: passwords.size });

@@ -1,12 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
-import {
-  describeJob,
-  describeManifestJob,
-  type OpenKey,
-} from '../../lambdas/splitter/describe-job.ts';
 import { planSplit } from '../../lambdas/splitter/plan-split.ts';
 import { type SplitSummary, splitExport } from '../../lambdas/splitter/split-export.ts';
 import { WorkOsAuthenticationError } from '../errors.ts';
@@ -14,12 +8,7 @@ import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
-import {
-  isManifestKey,
-  type ManifestOptions,
-  parseJobManifest,
-  type SourceFormat,
-} from '../pipeline/job-manifest.ts';
+import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
 import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
 import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
@@ -32,6 +21,7 @@ import {
   inProcessUserMessageSink,
 } from './in-process-queue.ts';
 import { runLocalEventSource } from './local-event-source.ts';
+import { describeLocalJob, openLocalFile } from './local-job.ts';
 
 export interface LocalMigrationOptions {
   /**
@@ -164,25 +154,11 @@ async function splitLocalJob(
   const sourceFile = paths.length === 1 ? (paths[0] as string) : `${paths.length} files`;
   // One process splits each job once; the lease only matters to concurrent splitters on AWS.
   await ledger.claimSplit({ jobId, sourceFile }, Number.MAX_SAFE_INTEGER);
-  const openKey: OpenKey = async (key) => createReadStream(key);
-  // Files keep the names they were given: they are how the report names them.
-  const [only] = paths;
-  const job =
-    paths.length === 1 && only !== undefined && isManifestKey(only)
-      ? await describeManifestJob(
-          { jobId, manifestKey: only, manifest: parseJobManifest(await readFile(only, 'utf8')) },
-          openKey,
-        )
-      : await describeJob(
-          {
-            jobId,
-            files: paths.map((key) => ({ key })),
-            ...(options.format === undefined ? {} : { format: options.format }),
-            ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),
-          },
-          openKey,
-        );
-  const passes = await planSplit(job, (file) => openKey(file.sourceFile));
+  const job = await describeLocalJob(jobId, paths, {
+    ...(options.format === undefined ? {} : { format: options.format }),
+    ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),
+  });
+  const passes = await planSplit(job, (file) => openLocalFile(file.sourceFile));
   return splitExport(
     { jobId, passes },
     { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },

@@ -1,20 +1,9 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import {
-  describeJob,
-  describeManifestJob,
-  type OpenKey,
-} from '../../lambdas/splitter/describe-job.ts';
 import { type JobToSplit, planSplit } from '../../lambdas/splitter/plan-split.ts';
 import { splitExport } from '../../lambdas/splitter/split-export.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
+import { describeLocalJob, openLocalFile } from '../local/local-job.ts';
 import type { PipelineLogger } from '../logger.ts';
-import {
-  isManifestKey,
-  type ManifestOptions,
-  parseJobManifest,
-  type SourceFormat,
-} from '../pipeline/job-manifest.ts';
+import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../pipeline/outcome.ts';
 import type { ImportMessage } from '../pipeline/user-message.ts';
 import type { UserMessageSink } from '../queue/queue-types.ts';
@@ -71,25 +60,10 @@ export async function validateExport({
   examplesPerReason = 3,
 }: ValidateExportOptions): Promise<ValidationSummary> {
   const jobId = 'job_validate';
-  const openKey: OpenKey = async (key) => createReadStream(key);
-  // Files keep the names they were given: they are how the report names them.
-  const paths = files;
-  const [only] = paths;
-  const job =
-    paths.length === 1 && only !== undefined && isManifestKey(only)
-      ? await describeManifestJob(
-          { jobId, manifestKey: only, manifest: parseJobManifest(await readFile(only, 'utf8')) },
-          openKey,
-        )
-      : await describeJob(
-          {
-            jobId,
-            files: paths.map((key) => ({ key })),
-            ...(format === undefined ? {} : { format }),
-            ...(options === undefined ? {} : { options }),
-          },
-          openKey,
-        );
+  const job = await describeLocalJob(jobId, files, {
+    ...(format === undefined ? {} : { format }),
+    ...(options === undefined ? {} : { options }),
+  });
 
   const summary: ValidationSummary = {
     job: { format: job.format, files: job.files },
@@ -114,7 +88,7 @@ export async function validateExport({
   const ledger = new InMemoryMigrationLedger();
   await ledger.claimSplit({ jobId, sourceFile: files.join(', ') }, Number.MAX_SAFE_INTEGER);
   const split = await splitExport(
-    { jobId, passes: await planSplit(job, (file) => openKey(file.sourceFile)) },
+    { jobId, passes: await planSplit(job, (file) => openLocalFile(file.sourceFile)) },
     { sink, ledger, logger: silentLogger },
   );
   summary.read = split.read;

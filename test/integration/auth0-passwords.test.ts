@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkOS } from '@workos-inc/node';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +8,7 @@ import {
 } from '../../src/emulator/workos-emulator.ts';
 import { runLocalMigration } from '../../src/local/run-local-migration.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
 
 const apiKey = 'sk_test_auth0_passwords';
@@ -104,30 +104,12 @@ describe('Auth0 password-hash export in local mode, against the emulator', () =>
     });
   }
 
-  async function signIn(email: string, password: string) {
-    const url = new URL(emulator.url);
-    const workos = new WorkOS(apiKey, {
-      apiHostname: url.hostname,
-      port: Number(url.port),
-      https: false,
-      maxRetries: 0,
-      clientId,
-    });
-    return workos.userManagement.authenticateWithPassword({ clientId, email, password });
+  function signIn(email: string, password: string) {
+    return signInThroughSdk({ url: emulator.url, apiKey, clientId }, email, password);
   }
 
   function finalUsers() {
-    return emulator
-      .users()
-      .map(({ externalId, email, emailVerified, firstName, lastName, passwordHash }) => ({
-        externalId,
-        email,
-        emailVerified,
-        firstName,
-        lastName,
-        hasPassword: passwordHash !== null,
-      }))
-      .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId)));
+    return comparableUsers(emulator.users());
   }
 
   it('creates users from the password file alone, and each signs in with the old password', async () => {

@@ -1,6 +1,5 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkOS } from '@workos-inc/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type RunningWorkOsEmulator,
@@ -15,6 +14,7 @@ import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
 
 const apiKey = 'sk_test_auth0_tenant';
@@ -77,31 +77,12 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     });
   }
 
-  async function signIn(email: string, password: string) {
-    const url = new URL(emulator.url);
-    const workos = new WorkOS(apiKey, {
-      apiHostname: url.hostname,
-      port: Number(url.port),
-      https: false,
-      maxRetries: 0,
-      clientId,
-    });
-    return workos.userManagement.authenticateWithPassword({ clientId, email, password });
+  function signIn(email: string, password: string) {
+    return signInThroughSdk({ url: emulator.url, apiKey, clientId }, email, password);
   }
 
-  /** What WorkOS holds, in a form two runs can be compared by. */
   function workosState() {
-    return emulator
-      .users()
-      .map((user) => ({
-        externalId: user.externalId,
-        email: user.email,
-        emailVerified: user.emailVerified,
-        firstName: user.firstName,
-        lastName: user.lastName,
-        hasPassword: user.passwordHash !== null,
-      }))
-      .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId)));
+    return comparableUsers(emulator.users());
   }
 
   function outcomeOf(outcomes: RecordOutcome[], sourceFile: string, line: number) {

@@ -7,6 +7,7 @@ import {
   createAwsPipelineFixture,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
+import { comparableUsers } from '../helpers/emulated-users.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/auth0/tenant');
 const tenantFiles = [
@@ -83,18 +84,7 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
       await pipeline.expectLedgerMatchesWorkOs(summary?.jobId ?? '');
       return summary;
     };
-    const state = () =>
-      pipeline.emulator
-        .users()
-        .map(({ externalId, email, emailVerified, firstName, lastName, passwordHash }) => ({
-          externalId,
-          email,
-          emailVerified,
-          firstName,
-          lastName,
-          hasPassword: passwordHash !== null,
-        }))
-        .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId)));
+    const state = () => comparableUsers(pipeline.emulator.users());
 
     pipeline.emulator.reset();
     await importFile('exports/order-a/users.ndjson', users);
