@@ -1,11 +1,3 @@
-/**
- * `dlq` against moto: a dead-letter queue filled as production fills it (the consumer's
- * dead-letters with a FailureReason, and SQS's own moves after maxReceiveCount), read without
- * removing anything, and the redrive command it suggests.
- */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   ReceiveMessageCommand,
@@ -25,6 +17,7 @@ import {
   uniqueName,
 } from '../helpers/aws-clients.ts';
 import { userMessageFactory } from '../helpers/factories.ts';
+import { runMigrateCli } from '../helpers/migrate-cli.ts';
 
 const endpoint = inject('awsEndpoint');
 const { sqs } = createTestAwsClients(endpoint);
@@ -34,17 +27,8 @@ const cloudformation = new CloudFormationClient({
   credentials: { ...testAwsCredentials },
 });
 
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
-/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto by the environment. */
-const cli = (args: string[]) =>
-  run(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', ...args], {
-    cwd: repositoryRoot,
-    env: { ...process.env, ...inject('awsEnvironment') },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto. */
+const cli = (args: string[]) => runMigrateCli(args, inject('awsEnvironment'));
 
 /** A user message as the splitter queues it: with an email and a password hash. */
 function userBody(sourceId: string, line: number): string {

@@ -1,34 +1,20 @@
-/**
- * `upload`, `status` and `report` against moto: an export uploaded by the CLI, split by the real
- * splitter handler from the S3 event S3 would send, and part of it imported through the real
- * DynamoDB ledger, as the consumer records outcomes.
- */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  createSplitterHandler,
-  type SplitOutcome,
-} from '../../lambdas/splitter/splitter-handler.ts';
+import type { SplitOutcome } from '../../lambdas/splitter/splitter-handler.ts';
 import { runStatusCommand } from '../../src/cli/status-command.ts';
 import { runUploadCommand } from '../../src/cli/upload-command.ts';
-import { parseConfig, splitterEnvironmentSchema } from '../../src/config.ts';
-import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
+import type { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { JobSnapshot } from '../../src/ledger/migration-ledger.ts';
 import { formatBytes } from '../../src/operations/operator-console.ts';
 import type { RecordStatus } from '../../src/pipeline/outcome.ts';
 import { type UserMessage, userMessageSchema } from '../../src/pipeline/user-message.ts';
 import {
-  createLedgerTable,
-  createQueueWithDlq,
   createTestAwsClients,
   drainQueue,
   type QueueWithDlq,
@@ -36,9 +22,13 @@ import {
   testAwsRegion,
   uniqueName,
 } from '../helpers/aws-clients.ts';
-import { createStackWithOutputs, createVersionedBucket } from '../helpers/deployed-stack.ts';
+import {
+  createSplitterOnMoto,
+  createStackWithOutputs,
+  createVersionedBucket,
+} from '../helpers/deployed-stack.ts';
 import { temporaryExportDirectory } from '../helpers/export-files.ts';
-import { fakeLambdaContext } from '../helpers/lambda-sqs-event-source.ts';
+import { runMigrateCli } from '../helpers/migrate-cli.ts';
 import { s3ObjectCreatedEvent } from '../helpers/s3-events.ts';
 
 const endpoint = inject('awsEndpoint');
@@ -49,17 +39,8 @@ const cloudformation = new CloudFormationClient({
   credentials: { ...testAwsCredentials },
 });
 
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
-/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto by the environment. */
-const cli = (args: string[]) =>
-  run(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', ...args], {
-    cwd: repositoryRoot,
-    env: { ...process.env, ...inject('awsEnvironment') },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto. */
+const cli = (args: string[]) => runMigrateCli(args, inject('awsEnvironment'));
 
 interface Environment {
   name: string;
@@ -77,12 +58,7 @@ interface Environment {
 async function deployEnvironment(): Promise<Environment> {
   const name = uniqueName('ops');
   const bucket = await createVersionedBucket(aws.s3);
-  const queues = await createQueueWithDlq(aws.sqs, {
-    maxReceiveCount: 5,
-    visibilityTimeoutSeconds: 30,
-    namePrefix: 'ops',
-  });
-  const tableName = await createLedgerTable(aws.dynamodb);
+  const { queues, tableName, ledger, split } = await createSplitterOnMoto(aws, 'ops');
   const outputs: Record<string, string> = {
     ExportBucketName: bucket,
     ExportPrefix: 'exports/',
@@ -97,33 +73,13 @@ async function deployEnvironment(): Promise<Environment> {
     SplitterFunctionName: `${name}-splitter`,
   };
   await createStackWithOutputs(cloudformation, `WorkosUserImport-${name}`, outputs);
-  const ledger = new DynamoDbMigrationLedger({
-    dynamodb: aws.dynamodb,
-    tableName,
-    retentionDays: 30,
-  });
-  const splitter = createSplitterHandler({
-    s3: aws.s3,
-    sqs: aws.sqs,
-    ledger,
-    continueSplit: async () => {
-      throw new Error('a test export is split in one invocation');
-    },
-    config: parseConfig(splitterEnvironmentSchema, {
-      USER_QUEUE_URL: queues.queueUrl,
-      LEDGER_TABLE_NAME: tableName,
-    }),
-  });
   return {
     name,
     bucket,
     queues,
     tableName,
     ledger,
-    split: async (event) =>
-      splitter(event, fakeLambdaContext({ remainingMs: 15 * 60 * 1000 })) as Promise<
-        SplitOutcome[]
-      >,
+    split,
   };
 }
 

@@ -1,14 +1,7 @@
-/**
- * `upload` of several files as one job, against moto: the files land in the job's folder, the
- * generated (or hand-written) manifest last, and the one job id printed is the one the real
- * splitter gives the manifest object S3 notifies.
- */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   GetObjectCommand,
@@ -17,23 +10,22 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSplitterHandler } from '../../lambdas/splitter/splitter-handler.ts';
 import { runUploadCommand, type UploadCommandOptions } from '../../src/cli/upload-command.ts';
-import { parseConfig, splitterEnvironmentSchema } from '../../src/config.ts';
-import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import { formatBytes } from '../../src/operations/operator-console.ts';
 import { exportObjectIdentity } from '../../src/operations/upload-export.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
 import {
-  createLedgerTable,
-  createQueueWithDlq,
   createTestAwsClients,
   testAwsCredentials,
   testAwsRegion,
   uniqueName,
 } from '../helpers/aws-clients.ts';
-import { createStackWithOutputs, createVersionedBucket } from '../helpers/deployed-stack.ts';
-import { fakeLambdaContext } from '../helpers/lambda-sqs-event-source.ts';
+import {
+  createSplitterOnMoto,
+  createStackWithOutputs,
+  createVersionedBucket,
+} from '../helpers/deployed-stack.ts';
+import { runMigrateCli } from '../helpers/migrate-cli.ts';
 import { s3ObjectCreatedEvent } from '../helpers/s3-events.ts';
 
 const endpoint = inject('awsEndpoint');
@@ -41,17 +33,8 @@ const aws = createTestAwsClients(endpoint);
 const clientConfig = { endpoint, region: testAwsRegion, credentials: { ...testAwsCredentials } };
 const cloudformation = new CloudFormationClient(clientConfig);
 
-const run = promisify(execFile);
-const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
-/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto by the environment. */
-const cli = (args: string[]) =>
-  run(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', ...args], {
-    cwd: repositoryRoot,
-    env: { ...process.env, ...inject('awsEnvironment') },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => error,
-  );
+/** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto. */
+const cli = (args: string[]) => runMigrateCli(args, inject('awsEnvironment'));
 
 const tenant = fileURLToPath(new URL('../fixtures/auth0/tenant/', import.meta.url));
 const users = join(tenant, 'users.ndjson');
@@ -224,29 +207,7 @@ describe('migrate upload of several files', () => {
     );
     expect(code).toBe(0);
     const printed = JSON.parse(stdout) as { job: { jobId: string; manifestKey: string } };
-    const queues = await createQueueWithDlq(aws.sqs, {
-      maxReceiveCount: 5,
-      visibilityTimeoutSeconds: 30,
-      namePrefix: 'upjob',
-    });
-    const tableName = await createLedgerTable(aws.dynamodb);
-    const ledger = new DynamoDbMigrationLedger({
-      dynamodb: aws.dynamodb,
-      tableName,
-      retentionDays: 30,
-    });
-    const splitter = createSplitterHandler({
-      s3: aws.s3,
-      sqs: aws.sqs,
-      ledger,
-      continueSplit: async () => {
-        throw new Error('a test job is split in one invocation');
-      },
-      config: parseConfig(splitterEnvironmentSchema, {
-        USER_QUEUE_URL: queues.queueUrl,
-        LEDGER_TABLE_NAME: tableName,
-      }),
-    });
+    const { split: splitter, ledger } = await createSplitterOnMoto(aws, 'upjob');
     const manifest = await head(environment.bucket, printed.job.manifestKey);
 
     const [split] = await splitter(
@@ -255,7 +216,6 @@ describe('migrate upload of several files', () => {
         key: printed.job.manifestKey,
         ...manifest,
       }),
-      fakeLambdaContext({ remainingMs: 15 * 60 * 1000 }),
     );
 
     expect(printed.job.manifestKey).toBe('jobs/tenant/manifest.json');

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   ReceiveMessageCommand,
@@ -21,6 +18,7 @@ import {
   testAwsRegion,
   uniqueName,
 } from '../helpers/aws-clients.ts';
+import { runMigrateCli } from '../helpers/migrate-cli.ts';
 
 const endpoint = inject('awsEndpoint');
 const { sqs } = createTestAwsClients(endpoint);
@@ -278,21 +276,7 @@ describe('migrate redrive (the command)', () => {
   });
 
   describe('run as `npm run migrate -- redrive`, with the SDK configured by the environment', () => {
-    const run = promisify(execFile);
-    const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
-    const cli = (args: string[]) =>
-      run(
-        process.execPath,
-        ['--disable-warning=ExperimentalWarning', 'src/cli/main.ts', 'redrive', ...args],
-        {
-          cwd: repositoryRoot,
-          // AWS_ENDPOINT_URL, region and dummy credentials: the SDK's default chain finds moto.
-          env: { ...process.env, ...inject('awsEnvironment') },
-        },
-      ).then(
-        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-        (error: { code: number; stdout: string; stderr: string }) => error,
-      );
+    const cli = (args: string[]) => runMigrateCli(['redrive', ...args], inject('awsEnvironment'));
 
     it('moves one reason, prints counts and reasons only, and exits 0', async () => {
       const { queues } = await mixedDeadLetters();
