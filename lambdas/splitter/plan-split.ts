@@ -17,10 +17,21 @@ import {
   createAuth0MemberMapper,
   createAuth0OrganizationMapper,
 } from '../../src/sources/auth0-organizations.ts';
-import { auth0CsvRowAsRecord, createAuth0RecordMapper } from '../../src/sources/auth0-users.ts';
+import {
+  auth0CsvRowAsRecord,
+  createAuth0RecordMapper,
+  createAuth0RecordPlanner,
+} from '../../src/sources/auth0-users.ts';
 import { type RecordLayout, readExportRecords } from '../../src/sources/export-records.ts';
 import { otherSourceFormats } from '../../src/sources/other-formats.ts';
-import type { ExportRecord, ParsedRecord, RecordMapper } from '../../src/sources/parsed-record.ts';
+import {
+  type ExportRecord,
+  type ParsedRecord,
+  type PlannedRecord,
+  plannerOf,
+  type RecordMapper,
+  type RecordPlanner,
+} from '../../src/sources/parsed-record.ts';
 import type { SplitDecision, SplitPass } from './split-export.ts';
 
 /** One file of a job, as the splitter reads it. */
@@ -47,39 +58,140 @@ export interface JobToSplit {
 export type OpenJobFile = (file: JobFile) => Promise<AsyncIterable<Uint8Array>>;
 
 /**
- * Plans how a job is split: reads what must be known before the first message is sent, then
- * returns one pass per file deciding what each record becomes.
- *
- * Read first:
- * - the password-hash export, into a compact index (about 71 bytes per user), so that each user
- *   of the users export is enqueued once with its hash: one WorkOS write per user where the two
- *   files read as separate jobs would cost a create and an update;
- * - the users export, for the ids it holds (the password records joined into them are settled
- *   by their user's message) and for the emails several records share (one WorkOS user per email:
- *   the record with a password wins, the others are reported merged into it).
+ * Plans how a job is split: reads what must be known before the first message is sent (see
+ * `planJoin`), then returns one pass per file deciding what each record becomes.
  * A continuation in a new invocation reads them again: the same files give the same plan.
  */
 export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise<SplitPass[]> {
   const readRecords = async (file: JobFile, skipLine?: (line: number) => boolean) =>
     recordsOf(file, job.format, await openFile(file), skipLine);
+  const plan = await planJoin(job, readRecords);
+  const { passwords, passwordsFile, joinedLines, passwordLinesLeft } = plan;
+
+  const consumerOptions = consumerOptionsOf(job.options);
+  const context: PassContext = {
+    jobId: job.jobId,
+    duplicates: plan.duplicates,
+    consumerOptions,
+    ...(passwords === undefined ? {} : { passwords }),
+    ...(passwordsFile === undefined ? {} : { passwordsFile }),
+    passwordsAlone: !job.files.some((file) => file.kind === 'users'),
+  };
+  return job.files.map((file) => {
+    const joined = file === passwordsFile && passwords !== undefined;
+    return {
+      ...(file.file === undefined ? {} : { file: file.file }),
+      sourceFile: file.sourceFile,
+      open: async () =>
+        !joined
+          ? readRecords(file)
+          : passwordLinesLeft !== undefined
+            ? withJoinedLines(joinedLines, passwordLinesLeft)
+            : withJoinedLines(
+                joinedLines,
+                await readRecords(file, (line) => joinedLines.has(line)),
+              ),
+      decide:
+        joined && passwordLinesLeft !== undefined
+          ? decidePlannedPasswordLine(passwordLinesLeft)
+          : deciderFor(file, job, context),
+    };
+  });
+}
+
+/** What the planning reads learn, for the passes to split with. */
+export interface JoinPlan {
+  /** The password export's index, when the users export comes in the same job. */
+  passwords?: PasswordIndex;
+  passwordsFile?: JobFile;
+  /** The lines of the password export settled by their user's message (or rejection). */
+  joinedLines: LineSet;
+  /**
+   * The password export's other records, decided while planning (rejected, or a second record
+   * of a user), when every record of it is either joined or one of these: its pass then need
+   * not read the file again. Absent when it must (a record stands alone as a user, or too many
+   * records to remember).
+   */
+  passwordLinesLeft?: PlannedPasswordLine[];
+  duplicates: DuplicateEmailPlan;
+  /** Bytes of typed arrays the planning held at its peak: the index and the email planner. */
+  bytesWhilePlanning: { passwordIndex: number; duplicateEmailPlanner: number };
+}
+
+/** A password record settled at planning: rejected, or a second record of an indexed user. */
+export interface PlannedPasswordLine {
+  line: number;
+  status: 'rejected' | 'unchanged';
+  reason: string;
+  sourceId?: string;
+}
+
+/** Password records remembered at planning at most; past this, their pass reads them again. */
+const maxPlannedPasswordLines = 10_000;
+/** Bytes of ids and reasons remembered at most, whatever the lines' number. */
+const maxPlannedPasswordBytes = 1024 * 1024;
+
+/**
+ * Reads what must be known before the first message is sent:
+ * - the password-hash export, into a compact index (about 62 bytes per user), so that each user
+ *   of the users export is enqueued once with its hash: one WorkOS write per user where the two
+ *   files read as separate jobs would cost a create and an update;
+ * - the users export, for the ids it holds (the password records joined into them are settled
+ *   by their user's message) and for the emails several records share (one WorkOS user per email:
+ *   the record with a password wins, the others are reported merged into it).
+ * These reads only check records and take their ids and emails (`RecordPlanner`): the profile
+ * and metadata of a message are built when the record is split.
+ */
+export async function planJoin(
+  job: JobToSplit,
+  readRecords: (file: JobFile) => Promise<AsyncIterable<ExportRecord>>,
+): Promise<JoinPlan> {
   const passwordsFiles = job.files.filter((file) => file.kind === 'passwords');
   const usersFiles = job.files.filter((file) => file.kind === 'users');
   if (passwordsFiles.length > 1) {
     throw new Error('A job holds at most one password-hash export');
   }
   const passwordsFile = passwordsFiles[0];
-  const mapUser = userMapperFor(job);
+  const planRecord = userPlannerFor(job);
 
   // The password index exists only when the users come too: a password export alone is split
   // like any users file.
   let passwords: PasswordIndex | undefined;
+  let passwordLinesLeft: PlannedPasswordLine[] | undefined;
   if (passwordsFile !== undefined && usersFiles.length > 0) {
     passwords = new PasswordIndex();
+    passwordLinesLeft = [];
+    let plannedBytes = 0;
     for await (const record of await readRecords(passwordsFile)) {
-      const parsed = mapRecordSafely(mapUser, record);
-      if (parsed?.kind === 'user') indexPasswordRecord(passwords, record.line, parsed.user);
+      const planned = planRecordSafely(planRecord, record);
+      if (planned === undefined) continue;
+      let left: PlannedPasswordLine | undefined;
+      if (planned.kind === 'user') {
+        if (indexPasswordRecord(passwords, record.line, planned)) continue;
+        const first = passwords.lineOf(planned.sourceId) ?? 0;
+        left = {
+          line: record.line,
+          status: 'unchanged',
+          reason: `duplicate_of_line:${first}`,
+          sourceId: planned.sourceId,
+        };
+      } else if (planned.kind === 'rejected') {
+        left = { line: record.line, status: 'rejected', ...planned };
+      }
+      if (passwordLinesLeft === undefined) continue;
+      plannedBytes += (left?.reason.length ?? 0) + (left?.sourceId?.length ?? 0);
+      if (
+        left === undefined ||
+        passwordLinesLeft.length >= maxPlannedPasswordLines ||
+        plannedBytes > maxPlannedPasswordBytes
+      ) {
+        passwordLinesLeft = undefined;
+      } else {
+        passwordLinesLeft.push(left);
+      }
     }
   }
+  const passwordIndexBytes = passwords?.bytesUsed() ?? 0;
 
   // Emails are planned over the files whose users are enqueued for themselves: the users
   // exports, or the password export when it comes alone.
@@ -90,55 +202,102 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
   const plannedFiles = usersFiles.length > 0 ? usersFiles : passwordsFiles;
   for (const file of plannedFiles) {
     for await (const record of await readRecords(file)) {
-      const parsed = mapRecordSafely(mapUser, record);
-      // A rejected user's password record must not create them on its own (a blocked user).
-      if (parsed?.kind === 'rejected' && parsed.sourceId !== undefined) {
-        passwords?.markUser(parsed.sourceId);
+      const planned = planRecordSafely(planRecord, record);
+      if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
+        continue;
       }
-      if (parsed?.kind !== 'user') continue;
-      const user = passwords === undefined ? parsed.user : withPassword(parsed.user, passwords);
-      // The users export holds this id: its password record is settled by the user's message,
-      // and need not even be parsed when its own pass reads it.
-      if (passwords?.markUser(user.sourceId)) {
-        joinedLines.add(passwords.lineOf(user.sourceId) ?? 0);
-      }
+      // The users export holds this id: its password record is settled by the user's message
+      // (a rejected user's too: it must not create them on its own, a blocked user say), and
+      // need not even be parsed when its own pass reads it.
+      const passwordRecord = passwords?.markUser(planned.sourceId);
+      if (passwordRecord !== undefined) joinedLines.add(passwordRecord.line);
+      if (planned.kind !== 'user') continue;
+      const hasPasswordHash =
+        passwordRecord?.hasPasswordHash === true || planned.passwordHash !== undefined;
       planner.add(
-        user.email,
+        planned.email,
         recordPosition({ line: record.line, file: file.file }),
-        duplicateEmailRank(user),
+        duplicateEmailRank(planned.sourceId, hasPasswordHash),
       );
     }
   }
-  const duplicates = planner.finish();
-
-  const consumerOptions = consumerOptionsOf(job.options);
-  const context: PassContext = {
-    jobId: job.jobId,
-    duplicates,
-    consumerOptions,
+  const duplicateEmailPlannerBytes = planner.bytesUsed();
+  // A password record without its user in the users export is a user of its own: the pass must
+  // read it.
+  if (passwords !== undefined && passwords.markedUsers < passwords.size) {
+    passwordLinesLeft = undefined;
+  }
+  return {
     ...(passwords === undefined ? {} : { passwords }),
     ...(passwordsFile === undefined ? {} : { passwordsFile }),
-    passwordsAlone: usersFiles.length === 0,
+    joinedLines,
+    ...(passwordLinesLeft === undefined ? {} : { passwordLinesLeft }),
+    duplicates: planner.finish(),
+    bytesWhilePlanning: {
+      passwordIndex: passwordIndexBytes,
+      duplicateEmailPlanner: duplicateEmailPlannerBytes,
+    },
   };
-  return job.files.map((file) => ({
-    ...(file.file === undefined ? {} : { file: file.file }),
-    sourceFile: file.sourceFile,
-    open: () =>
-      file === passwordsFile && passwords !== undefined
-        ? readRecords(file, (line) => joinedLines.has(line))
-        : readRecords(file),
-    decide: deciderFor(file, job, context),
-  }));
 }
 
-/** Indexes one user of the password export: its line, and its bcrypt hash or why there is none. */
+/**
+ * The password export's records as its pass reads them: each line joined into its user (known
+ * from planning, never parsed again), among the other records in line order. The others come
+ * from reading the file without its joined lines, or from planning when it decided them all.
+ */
+async function* withJoinedLines(
+  joinedLines: LineSet,
+  others: AsyncIterable<ExportRecord> | Iterable<{ line: number }>,
+): AsyncGenerator<ExportRecord> {
+  const joined = joinedLines.lines();
+  let nextJoined = joined.next();
+  for await (const record of others) {
+    while (!nextJoined.done && nextJoined.value < record.line) {
+      yield { line: nextJoined.value, skipped: true };
+      nextJoined = joined.next();
+    }
+    yield record;
+  }
+  while (!nextJoined.done) {
+    yield { line: nextJoined.value, skipped: true };
+    nextJoined = joined.next();
+  }
+}
+
+/** The pass's decisions when planning decided every line: what reading would have decided. */
+function decidePlannedPasswordLine(
+  linesLeft: PlannedPasswordLine[],
+): (record: ExportRecord, origin: RecordOrigin) => SplitDecision {
+  const byLine = new Map(linesLeft.map((left) => [left.line, left]));
+  return (record, origin) => {
+    const left = record.skipped ? undefined : byLine.get(record.line);
+    if (left === undefined) return { action: 'joined' };
+    if (left.status === 'rejected') return rejected(origin, left.reason, left.sourceId);
+    return {
+      action: 'settle',
+      outcomes: [
+        {
+          origin,
+          status: left.status,
+          reason: left.reason,
+          ...(left.sourceId === undefined ? {} : { sourceId: left.sourceId }),
+        },
+      ],
+    };
+  };
+}
+
+/**
+ * Indexes one user of the password export: its line, and its bcrypt hash or why there is none.
+ * False for a second record of an id already indexed (the first stands).
+ */
 export function indexPasswordRecord(
   passwords: PasswordIndex,
   line: number,
-  user: ImportUser,
-): void {
+  user: Pick<ImportUser, 'sourceId' | 'passwordHash' | 'note'>,
+): boolean {
   const { sourceId, passwordHash, note } = user;
-  passwords.add(sourceId, {
+  return passwords.add(sourceId, {
     line,
     ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
     ...(note === undefined ? {} : { note }),
@@ -358,10 +517,6 @@ function passwordOrigin(line: number, context: PassContext): RecordOrigin | unde
  * profile (email, verification, names); the password export adds the hash, or says why there is
  * none (`password_reset_required:unsupported_hash`).
  */
-function withPassword(user: ImportUser, passwords: PasswordIndex): ImportUser {
-  return withPasswordEntry(user, passwords.get(user.sourceId));
-}
-
 function withPasswordEntry(user: ImportUser, entry: IndexedPassword | undefined): ImportUser {
   if (entry === undefined) {
     // A database user the password export does not hold has no password to bring along.
@@ -420,6 +575,26 @@ function userMapperFor(job: JobToSplit): RecordMapper {
   });
 }
 
+/** What the planning reads of the users (and password) records of a job's source. */
+function userPlannerFor(job: JobToSplit): RecordPlanner {
+  return job.format === 'auth0'
+    ? createAuth0RecordPlanner({
+        ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
+      })
+    : plannerOf(userMapperFor(job));
+}
+
+/** As `mapRecordSafely`, for the planning read: the same verdicts on the same records. */
+function planRecordSafely(plan: RecordPlanner, record: ExportRecord): PlannedRecord | undefined {
+  if (record.unreadable !== undefined) return { kind: 'rejected', reason: record.unreadable };
+  if (record.fields === undefined) return undefined;
+  try {
+    return plan(record.fields);
+  } catch {
+    return { kind: 'rejected', reason: 'unparseable_record' };
+  }
+}
+
 /** A record whose mapping throws (a hostile record) is rejected alone. */
 function mapRecordSafely(map: RecordMapper, record: ExportRecord): ParsedRecord | undefined {
   if (record.unreadable !== undefined) return { kind: 'rejected', reason: record.unreadable };
@@ -432,22 +607,25 @@ function mapRecordSafely(map: RecordMapper, record: ExportRecord): ParsedRecord 
 }
 
 /** A file's decoded records; Auth0's CSV rows are reshaped into its JSON export's records. */
-async function* recordsOf(
+function recordsOf(
   file: JobFile,
   format: SourceFormat,
   bytes: AsyncIterable<Uint8Array>,
   skipLine?: (line: number) => boolean,
-): AsyncGenerator<ExportRecord> {
+): AsyncIterable<ExportRecord> {
   const auth0Csv = format === 'auth0' && file.layout === 'csv';
   const records = readExportRecords(bytes, {
     layout: file.layout,
     ...(auth0Csv ? { stripFormulaPrefix: true } : {}),
     ...(skipLine === undefined ? {} : { skipLine }),
   });
-  if (!auth0Csv) {
-    yield* records;
-    return;
-  }
+  return auth0Csv ? auth0CsvRecords(records) : records;
+}
+
+/** Auth0's CSV rows, reshaped into its JSON export's records. */
+async function* auth0CsvRecords(
+  records: AsyncIterable<ExportRecord>,
+): AsyncGenerator<ExportRecord> {
   for await (const record of records) {
     yield record.fields === undefined
       ? record
@@ -456,7 +634,7 @@ async function* recordsOf(
 }
 
 /** A set of line numbers as a growing bitmap: an eighth of a byte per line of the file. */
-class LineSet {
+export class LineSet {
   #bits = new Uint8Array(1024);
 
   add(line: number): void {
@@ -471,5 +649,17 @@ class LineSet {
 
   has(line: number): boolean {
     return ((this.#bits[line >>> 3] ?? 0) & (1 << (line & 7))) !== 0;
+  }
+
+  /** The lines held, in ascending order. */
+  *lines(): Generator<number> {
+    const bits = this.#bits;
+    for (let byte = 0; byte < bits.length; byte++) {
+      const held = bits[byte] ?? 0;
+      if (held === 0) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        if ((held & (1 << bit)) !== 0) yield byte * 8 + bit;
+      }
+    }
   }
 }

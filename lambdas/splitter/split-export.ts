@@ -43,8 +43,14 @@ export interface SplitPass {
   file?: number;
   /** The file's name as operators know it (the S3 key or the local path). */
   sourceFile: string;
-  /** Opens the file's records; only called when the pass has records left to split. */
-  open: () => Promise<AsyncIterable<ExportRecord>> | AsyncIterable<ExportRecord>;
+  /**
+   * Opens the file's records (or what planning already knows of them); only called when the
+   * pass has records left to split.
+   */
+  open: () =>
+    | Promise<AsyncIterable<ExportRecord>>
+    | AsyncIterable<ExportRecord>
+    | Iterable<ExportRecord>;
   decide: DecideRecord;
 }
 

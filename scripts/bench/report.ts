@@ -141,13 +141,13 @@ export function joinTable(
   const parts: string[] = [];
   if (structures.length > 0) {
     parts.push(
-      'Structures `planSplit` builds for a users + passwords job (the password index, in which',
-      'the users export marks its ids, and the duplicate-email planner), rebuilt the same way in',
-      'a process of their own since `planSplit` does not expose its own: `bytesUsed()` of each,',
-      'per user of the users export (the index holds only users with a password: 6 in 7 here).',
-      'The planner is let go once the plan is made; "held" is heap and ArrayBuffers still',
-      'reachable after a full GC. The production + join rows of the splitter table measure what',
-      'the real plan holds after the split ("plan held B/user").',
+      'Structures the planning of a users + passwords job builds (`planJoin`, run on its own in',
+      'a process of its own): the password index, in which the users export marks its ids, and',
+      'the duplicate-email planner; `bytesUsed()` of each at its fullest, per user of the users',
+      'export (the index holds only users with a password: 6 in 7 here). The planner is let go',
+      'once the plan is made; "held once planned" is heap and ArrayBuffers still reachable after',
+      'a full GC. The production + join rows of the splitter table measure what the real plan',
+      'holds after the split ("plan held B/user").',
       '',
       table(
         [
@@ -155,8 +155,7 @@ export function joinTable(
           'PasswordIndex B/user',
           'DuplicateEmailPlanner B/user',
           'sum B/user',
-          'held while planning B/user',
-          'held during the split B/user',
+          'held once planned B/user',
           'build s',
         ],
         structures.map(({ users, run, structures: s }) => {
@@ -166,7 +165,6 @@ export function joinTable(
             per(s.passwordIndexBytes),
             per(s.plannerBytes),
             per(s.passwordIndexBytes + s.plannerBytes),
-            per(s.retainedWhilePlanning),
             per(s.retainedForSplit),
             (run.elapsedMs / 1000).toFixed(2),
           ];

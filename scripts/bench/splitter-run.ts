@@ -2,19 +2,18 @@ import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { describeJob, type OpenKey } from '../../lambdas/splitter/describe-job.ts';
 import {
-  indexPasswordRecord,
+  type JobFile,
   type OpenJobFile,
+  planJoin,
   planSplit,
 } from '../../lambdas/splitter/plan-split.ts';
 import { type SplitExportDependencies, splitExport } from '../../lambdas/splitter/split-export.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import { DuplicateEmailPlanner, duplicateEmailRank } from '../../src/pipeline/duplicate-emails.ts';
-import { PasswordIndex } from '../../src/pipeline/password-index.ts';
 import type { ImportMessage } from '../../src/pipeline/user-message.ts';
 import { CountingUserMessageSink } from '../../src/queue/counting-user-message-sink.ts';
-import { createAuth0RecordMapper } from '../../src/sources/auth0-users.ts';
 import { readExportLines } from '../../src/sources/export-lines.ts';
 import { readExportRecords } from '../../src/sources/export-records.ts';
+import type { ExportRecord } from '../../src/sources/parsed-record.ts';
 import { type MemoryPeaks, type MemorySampler, startMemorySampler } from './memory-sampler.ts';
 
 /*
@@ -81,8 +80,7 @@ export interface JoinStructures {
   passwordIndexBytes: number;
   /** The duplicate-email planner's bytes at its fullest (it is let go once the plan is made). */
   plannerBytes: number;
-  /** Heap and ArrayBuffers still held after a full GC, while planning and during the split. */
-  retainedWhilePlanning: number;
+  /** Heap and ArrayBuffers still held after a full GC once planned, during the split. */
   retainedForSplit: number;
   /** Emails shared by several records (none in the synthetic exports). */
   duplicatedEmails: number;
@@ -282,51 +280,44 @@ class PhaseClock {
 }
 
 /**
- * Builds the structures `planSplit` builds for a users + passwords job, the same way (its own
- * are private to the passes it returns), and reports their `bytesUsed()`.
+ * Runs `planJoin`, the planning `planSplit` does for a users + passwords job, and reports the
+ * bytes of the structures it builds and what it still holds once planned.
  */
 async function measureJoinStructures(files: string[]): Promise<SplitterRunResult> {
   const [usersFile, passwordsFile] = files;
   if (usersFile === undefined || passwordsFile === undefined) {
     throw new Error('join-structures needs the users export and its password export');
   }
-  const map = createAuth0RecordMapper();
-  const recordsOf = (path: string) =>
-    readExportRecords(createReadStream(path), { layout: 'ndjson' });
+  let users = 0;
+  async function* recordsOf(file: JobFile): AsyncGenerator<ExportRecord> {
+    for await (const record of readExportRecords(createReadStream(file.sourceFile), {
+      layout: 'ndjson',
+    })) {
+      if (file.kind === 'users') users += 1;
+      yield record;
+    }
+  }
   const before = retainedAfterGc();
   const baselineRss = process.memoryUsage().rss;
   const sampler = startMemorySampler();
   const started = performance.now();
 
-  const passwords = new PasswordIndex();
-  for await (const record of recordsOf(passwordsFile)) {
-    if (record.fields === undefined) continue;
-    const parsed = map(record.fields);
-    if (parsed?.kind === 'user') indexPasswordRecord(passwords, record.line, parsed.user);
-  }
-  // As planSplit: the users export marks its ids in the index instead of a set of its own.
-  const planner = new DuplicateEmailPlanner({ expectedSize: passwords.size });
-  let users = 0;
-  for await (const record of recordsOf(usersFile)) {
-    users += 1;
-    if (record.fields === undefined) continue;
-    const parsed = map(record.fields);
-    if (parsed?.kind === 'rejected' && parsed.sourceId !== undefined) {
-      passwords.markUser(parsed.sourceId);
-    }
-    if (parsed?.kind !== 'user') continue;
-    const { sourceId, email } = parsed.user;
-    const passwordHash = passwords.get(sourceId)?.passwordHash ?? parsed.user.passwordHash;
-    passwords.markUser(sourceId);
-    planner.add(
-      email,
-      record.line,
-      duplicateEmailRank({ sourceId, ...(passwordHash === undefined ? {} : { passwordHash }) }),
-    );
-  }
-  const plannerBytes = planner.bytesUsed();
-  const retainedWhilePlanning = retainedAfterGc() - before;
-  const plan = planner.finish();
+  const plan = await planJoin(
+    {
+      jobId: 'join-structures',
+      format: 'auth0',
+      files: [
+        { file: 0, sourceFile: usersFile, kind: 'users', layout: 'ndjson' },
+        { file: 1, sourceFile: passwordsFile, kind: 'passwords', layout: 'ndjson' },
+      ],
+      options: {},
+    },
+    async (file) => recordsOf(file),
+  );
+  const passwords = plan.passwords;
+  if (passwords === undefined) throw new Error('planJoin built no password index');
+  const { passwordIndex: passwordIndexBytes, duplicateEmailPlanner: plannerBytes } =
+    plan.bytesWhilePlanning;
   const retainedForSplit = retainedAfterGc() - before;
   const elapsedMs = performance.now() - started;
   const memory = sampler.stop();
@@ -344,11 +335,10 @@ async function measureJoinStructures(files: string[]): Promise<SplitterRunResult
     joinStructures: {
       users,
       passwordIds: passwords.size,
-      passwordIndexBytes: passwords.bytesUsed(),
+      passwordIndexBytes,
       plannerBytes,
-      retainedWhilePlanning,
       retainedForSplit,
-      duplicatedEmails: plan.duplicatedEmails,
+      duplicatedEmails: plan.duplicates.duplicatedEmails,
     },
   };
 }

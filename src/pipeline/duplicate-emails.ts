@@ -23,8 +23,8 @@ export const noDuplicateEmails: DuplicateEmailPlan = {
  * How strongly a record claims its email: a password hash (its owner can sign in as before)
  * counts 2, a database (`auth0|`) record 1, so the database record with a hash ranks 3.
  */
-export function duplicateEmailRank(user: { passwordHash?: string; sourceId: string }): number {
-  return (user.passwordHash === undefined ? 0 : 2) + (user.sourceId.startsWith('auth0|') ? 1 : 0);
+export function duplicateEmailRank(sourceId: string, hasPasswordHash: boolean): number {
+  return (hasPasswordHash ? 2 : 0) + (sourceId.startsWith('auth0|') ? 1 : 0);
 }
 
 /** An entry's byte: its winner's rank in the low bits, and whether a second record came. */

@@ -150,6 +150,7 @@ export class PasswordIndex {
   readonly #notes: string[] = [''];
   readonly #key = new Uint32Array(fingerprintWords);
   #duplicateIds = 0;
+  #markedUsers = 0;
 
   /** `expectedSize`: ids to make room for at once, when about known. */
   constructor(options: FingerprintTableOptions = {}) {
@@ -161,9 +162,10 @@ export class PasswordIndex {
    * string, or absent with a `note` saying why. A hash of any other shape (see
    * `isIndexableBcryptHash`) is not kept: the entry gets the note
    * `password_reset_required:unsupported_hash` instead, as the Auth0 parser does. A second record
-   * for an id is not kept: the first stands, and `duplicateIds` counts the others.
+   * for an id is not kept: the first stands, `duplicateIds` counts the others, and `add` returns
+   * false.
    */
-  add(sourceId: string, entry: IndexedPassword): void {
+  add(sourceId: string, entry: IndexedPassword): boolean {
     const { line, passwordHash, passwordHashType, note } = entry;
     if (!(Number.isSafeInteger(line) && line >= 0)) {
       throw new RangeError(`A line is an integer from 0 to 2^53 - 1, not ${line}`);
@@ -183,13 +185,14 @@ export class PasswordIndex {
     const index = this.#ids.findOrAdd(this.#key);
     if (this.#ids.size === sizeBefore) {
       this.#duplicateIds++;
-      return;
+      return false;
     }
     this.#ids.setValueAt(index, line);
     const bytes = this.#entries.chunkOf(index);
     const at = this.#entries.offsetOf(index);
     if (indexable) bytes.set(packedScratch, at);
     bytes[at + packedBytes] = noteCode;
+    return true;
   }
 
   /** The password record of the user with this id, or `undefined` when it has none. */
@@ -218,18 +221,29 @@ export class PasswordIndex {
   }
 
   /**
-   * Notes that the users export has this user; returns whether the id has a password record (a
-   * user without one is not remembered). It costs no memory, where a `UserIdSet` costs 20 bytes
-   * an id. Marks live as long as this index: a split resumed in a new process must mark again,
-   * which it does if the marking is part of the planning that every run repeats.
+   * Notes that the users export has this user; returns the line of the id's password record and
+   * whether it holds a hash, or `undefined` when the id has no record (a user without one is not
+   * remembered). One lookup answers all three. It costs no memory, where a `UserIdSet` costs 20
+   * bytes an id. Marks live as long as this index: a split resumed in a new process must mark
+   * again, which it does if the marking is part of the planning that every run repeats.
    */
-  markUser(sourceId: string): boolean {
+  markUser(sourceId: string): { line: number; hasPasswordHash: boolean } | undefined {
     const index = this.#indexOf(sourceId);
-    if (index === -1) return false;
+    if (index === -1) return undefined;
     const bytes = this.#entries.chunkOf(index);
-    const at = this.#entries.offsetOf(index) + packedBytes;
-    bytes[at] = (bytes[at] ?? 0) | userMark;
-    return true;
+    const offset = this.#entries.offsetOf(index);
+    const at = offset + packedBytes;
+    const held = bytes[at] ?? 0;
+    if ((held & userMark) === 0) {
+      bytes[at] = held | userMark;
+      this.#markedUsers++;
+    }
+    return { line: this.#ids.valueAt(index), hasPasswordHash: variantAt(bytes, offset) !== 0 };
+  }
+
+  /** Distinct ids marked by `markUser`: when it equals `size`, every record has its user. */
+  get markedUsers(): number {
+    return this.#markedUsers;
   }
 
   /** Whether `markUser` was called for this id (always false for an id without a record). */

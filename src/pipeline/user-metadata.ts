@@ -25,31 +25,26 @@ export interface FittedMetadata {
  * fit is counted in `dropped`, never sent and never a failure.
  */
 export function fitMetadata(candidates: Iterable<[string, unknown]>, room: number): FittedMetadata {
-  const metadata: Record<string, string> = {};
+  const kept: [string, string][] = [];
   const dropped: string[] = [];
   for (const [key, raw] of candidates) {
     if (raw === undefined || raw === null) continue;
     const value = typeof raw === 'string' ? raw : jsonOrUndefined(raw);
     const fits =
-      Object.keys(metadata).length < room &&
+      kept.length < room &&
       key.length > 0 &&
       key.length <= workosMetadataLimits.maxKeyLength &&
       printableAscii.test(key) &&
       typeof value === 'string' &&
       value.length <= workosMetadataLimits.maxValueLength &&
       printableAscii.test(value) &&
-      !Object.hasOwn(metadata, key);
-    // defineProperty, not assignment: a key named `__proto__` must stay a plain key.
-    if (fits)
-      Object.defineProperty(metadata, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      !kept.some(([keptKey]) => keptKey === key);
+    if (fits) kept.push([key, value]);
     else dropped.push(printableAscii.test(key) ? key.slice(0, 40) : 'non_ascii_key');
   }
-  return { metadata, dropped };
+  // fromEntries defines each pair as a plain own property (a key named `__proto__` stays a key)
+  // in one go; one grown by defineProperty is slower to build and to serialize.
+  return { metadata: Object.fromEntries(kept), dropped };
 }
 
 /** JSON of a value, or undefined when it has none or is nested too deep to write. */

@@ -1,6 +1,10 @@
 import { externalIdFor } from '../pipeline/external-id.ts';
-import type { PasswordHashType } from '../pipeline/user-message.ts';
-import { isPlausibleEmail, nonEmptyString, type ParsedRecord } from './parsed-record.ts';
+import {
+  isPlausibleEmail,
+  nonEmptyString,
+  type ParsedRecord,
+  type PlannedRecord,
+} from './parsed-record.ts';
 
 /** A bcrypt modular-crypt string as WorkOS accepts it: `$2a$`, `$2b$` or `$2y$`, cost, 53 chars. */
 const bcryptHash = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
@@ -21,6 +25,54 @@ export function isAuth0PasswordRecord(record: Record<string, unknown>): boolean 
  * imported without a password and reported as needing a password reset.
  */
 export function parseAuth0PasswordRecord(record: Record<string, unknown>): ParsedRecord {
+  const facts = auth0PasswordFactsOf(record);
+  if (facts.kind === 'rejected') return facts;
+  const { sourceId, email, emailVerified, passwordHash, note } = facts;
+  return {
+    kind: 'user',
+    user: {
+      sourceId,
+      externalId: externalIdFor(sourceId),
+      email,
+      emailVerified,
+      source: 'auth0',
+      ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
+      ...(note === undefined ? {} : { note }),
+      ...connectionMetadataOf(record),
+    },
+  };
+}
+
+/**
+ * What the splitter plans with: the user a password record is about, with its hash (or why there
+ * is none). The same checks as `parseAuth0PasswordRecord`, which starts here.
+ */
+export function planAuth0PasswordRecord(record: Record<string, unknown>): PlannedRecord {
+  const facts = auth0PasswordFactsOf(record);
+  if (facts.kind === 'rejected') return facts;
+  const { sourceId, email, passwordHash, note } = facts;
+  return {
+    kind: 'user',
+    sourceId,
+    email,
+    ...(passwordHash === undefined ? {} : { passwordHash }),
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+type PasswordRecordFacts =
+  | { kind: 'rejected'; reason: string; sourceId?: string }
+  | {
+      kind: 'user';
+      sourceId: string;
+      email: string;
+      emailVerified: boolean;
+      passwordHash?: string;
+      note?: string;
+    };
+
+/** Every check that can reject a password record, and the hash it holds if WorkOS can take it. */
+function auth0PasswordFactsOf(record: Record<string, unknown>): PasswordRecordFacts {
   const databaseId = nonEmptyString(record.alt_id) ?? objectIdOf(record._id);
   if (databaseId === undefined) return { kind: 'rejected', reason: 'missing_user_id' };
   const sourceId = `auth0|${databaseId}`;
@@ -35,27 +87,18 @@ export function parseAuth0PasswordRecord(record: Record<string, unknown>): Parse
       : identifier?.verified === true;
 
   const hash = typeof record.passwordHash === 'string' ? record.passwordHash : undefined;
-  const password: { passwordHash?: string; passwordHashType?: PasswordHashType; note?: string } =
-    hash !== undefined && bcryptHash.test(hash)
-      ? { passwordHash: hash, passwordHashType: 'bcrypt' }
-      : {
-          note:
-            hash === undefined
-              ? 'password_reset_required:no_password_hash'
-              : 'password_reset_required:unsupported_hash',
-        };
-
+  if (hash !== undefined && bcryptHash.test(hash)) {
+    return { kind: 'user', sourceId, email, emailVerified, passwordHash: hash };
+  }
   return {
     kind: 'user',
-    user: {
-      sourceId,
-      externalId: externalIdFor(sourceId),
-      email,
-      emailVerified,
-      source: 'auth0',
-      ...password,
-      ...connectionMetadataOf(record),
-    },
+    sourceId,
+    email,
+    emailVerified,
+    note:
+      hash === undefined
+        ? 'password_reset_required:no_password_hash'
+        : 'password_reset_required:unsupported_hash',
   };
 }
 

@@ -4,7 +4,11 @@ import {
   importMetadataPairs,
   workosMetadataLimits,
 } from '../pipeline/user-metadata.ts';
-import { isAuth0PasswordRecord, parseAuth0PasswordRecord } from './auth0-passwords.ts';
+import {
+  isAuth0PasswordRecord,
+  parseAuth0PasswordRecord,
+  planAuth0PasswordRecord,
+} from './auth0-passwords.ts';
 import {
   type ExportFormatOptions,
   isPlausibleEmail,
@@ -12,6 +16,7 @@ import {
   nonEmptyString,
   type ParsedRecord,
   type RecordMapper,
+  type RecordPlanner,
 } from './parsed-record.ts';
 
 /**
@@ -51,6 +56,20 @@ export function createAuth0RecordMapper(options: ExportFormatOptions = {}): Reco
     isAuth0PasswordRecord(fields)
       ? parseAuth0PasswordRecord(fields)
       : auth0UserFromRecord(fields, options);
+}
+
+/**
+ * What the splitter's planning reads of an Auth0 record: the same checks as the mapper, without
+ * the profile and metadata it builds for the message.
+ */
+export function createAuth0RecordPlanner(options: ExportFormatOptions = {}): RecordPlanner {
+  return (fields) => {
+    if (isAuth0PasswordRecord(fields)) return planAuth0PasswordRecord(fields);
+    const key = auth0UserKeyOf(fields, options);
+    return key.kind === 'rejected'
+      ? key
+      : { kind: 'user', sourceId: key.sourceId, email: key.email };
+  };
 }
 
 /**
@@ -98,20 +117,9 @@ function auth0UserFromRecord(
   record: Record<string, unknown>,
   options: ExportFormatOptions,
 ): ParsedRecord {
-  const sourceId = nonEmptyString(record.user_id);
-  if (sourceId === undefined) return { kind: 'rejected', reason: 'missing_user_id' };
-  const blocked = record.blocked === true;
-  if (blocked && !options.importBlockedUsers)
-    return { kind: 'rejected', reason: 'blocked', sourceId };
-
-  const email = nonEmptyString(record.email);
-  if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
-  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
-
-  const { firstName, lastName } = namesOf(record);
-  if ((firstName?.length ?? 0) > maxNameLength || (lastName?.length ?? 0) > maxNameLength) {
-    return { kind: 'rejected', reason: 'name_too_long', sourceId };
-  }
+  const key = auth0UserKeyOf(record, options);
+  if (key.kind === 'rejected') return key;
+  const { sourceId, email, blocked, firstName, lastName } = key;
   const { metadata, droppedKeys } = auth0MetadataOf(record, sourceId);
   return {
     kind: 'user',
@@ -133,6 +141,50 @@ function auth0UserFromRecord(
         droppedKeys > 0 ? `metadata_not_imported:${droppedKeys}` : undefined,
       ]),
     },
+  };
+}
+
+/** What decides whether a user record of the bulk export is imported: its id, email and names. */
+type Auth0UserKey =
+  | { kind: 'rejected'; reason: string; sourceId?: string }
+  | {
+      kind: 'user';
+      sourceId: string;
+      email: string;
+      blocked: boolean;
+      firstName?: string;
+      lastName?: string;
+    };
+
+/**
+ * Every check that can reject a user record of the bulk export, and nothing else. The full
+ * mapping and the splitter's planning read both start here, so they never disagree on a verdict.
+ */
+function auth0UserKeyOf(
+  record: Record<string, unknown>,
+  options: ExportFormatOptions,
+): Auth0UserKey {
+  const sourceId = nonEmptyString(record.user_id);
+  if (sourceId === undefined) return { kind: 'rejected', reason: 'missing_user_id' };
+  const blocked = record.blocked === true;
+  if (blocked && !options.importBlockedUsers)
+    return { kind: 'rejected', reason: 'blocked', sourceId };
+
+  const email = nonEmptyString(record.email);
+  if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
+  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
+
+  const { firstName, lastName } = namesOf(record);
+  if ((firstName?.length ?? 0) > maxNameLength || (lastName?.length ?? 0) > maxNameLength) {
+    return { kind: 'rejected', reason: 'name_too_long', sourceId };
+  }
+  return {
+    kind: 'user',
+    sourceId,
+    email,
+    blocked,
+    ...(firstName === undefined ? {} : { firstName }),
+    ...(lastName === undefined ? {} : { lastName }),
   };
 }
 

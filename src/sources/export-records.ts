@@ -33,9 +33,9 @@ export interface ReadExportRecordsOptions {
    */
   maxRecordBytes?: number;
   /**
-   * NDJSON: lines the caller knows are settled elsewhere, yielded `skipped` without being
-   * parsed (the splitter's password lines already joined into their users: parsing them again
-   * would cost as much as the rest of their pass).
+   * NDJSON: lines the caller knows are settled elsewhere, left out without being parsed (the
+   * splitter's password lines already joined into their users: parsing them again would cost
+   * as much as the rest of their pass). The caller accounts for them from what it knows.
    */
   skipLine?: (line: number) => boolean;
 }
@@ -247,7 +247,7 @@ class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
       if (next.done) return finished;
       const { line, text, unreadable } = next.value;
       if (unreadable !== undefined) return { done: false, value: { line, unreadable } };
-      if (this.#skipLine?.(line)) return { done: false, value: { line, skipped: true } };
+      if (this.#skipLine?.(line)) continue;
       if (isBlank(text)) continue;
       let value: unknown;
       try {

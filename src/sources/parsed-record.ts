@@ -31,6 +31,50 @@ export interface ExportRecord {
 /** Turns one decoded record into what it means for WorkOS, or `undefined` when it holds none. */
 export type RecordMapper = (fields: Record<string, unknown>) => ParsedRecord | undefined;
 
+/**
+ * What the splitter's planning read needs of a user record, before any message is built: its id,
+ * its email, and the password hash it brings (or why it brings none).
+ */
+export interface PlannedUser {
+  kind: 'user';
+  sourceId: string;
+  email: string;
+  passwordHash?: string;
+  note?: string;
+}
+
+/** A record as the planning read sees it: a user, a rejection, or something else entirely. */
+export type PlannedRecord =
+  | PlannedUser
+  | { kind: 'rejected'; reason: string; sourceId?: string }
+  | { kind: 'other' };
+
+/**
+ * Reads only what planning needs of a record. It must reach the same verdict as the source's
+ * `RecordMapper` on every record (a record planned as a user but rejected when split could win
+ * an email and take its duplicates down with it), so a source's planner shares its mapper's
+ * checks; `plannerOf` derives one from any mapper.
+ */
+export type RecordPlanner = (fields: Record<string, unknown>) => PlannedRecord | undefined;
+
+/** The planner that maps the whole record and keeps what planning needs. */
+export function plannerOf(map: RecordMapper): RecordPlanner {
+  return (fields) => {
+    const parsed = map(fields);
+    if (parsed === undefined) return undefined;
+    if (parsed.kind === 'rejected') return parsed;
+    if (parsed.kind !== 'user') return { kind: 'other' };
+    const { sourceId, email, passwordHash, note } = parsed.user;
+    return {
+      kind: 'user',
+      sourceId,
+      email,
+      ...(passwordHash === undefined ? {} : { passwordHash }),
+      ...(note === undefined ? {} : { note }),
+    };
+  };
+}
+
 /** Per-job choices a source honours. */
 export interface ExportFormatOptions {
   /** Import users the source has blocked (they could then sign in); rejected by default. */

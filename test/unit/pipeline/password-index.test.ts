@@ -125,8 +125,12 @@ describe('Class: PasswordIndex', () => {
 
   it('keeps the first record of an id and counts the others', () => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', { line: 1, passwordHash: bcrypt, passwordHashType: 'bcrypt' });
-    index.add('auth0|abc', { line: 2, note: 'password_reset_required:no_password_hash' });
+    expect(
+      index.add('auth0|abc', { line: 1, passwordHash: bcrypt, passwordHashType: 'bcrypt' }),
+    ).toBe(true);
+    expect(
+      index.add('auth0|abc', { line: 2, note: 'password_reset_required:no_password_hash' }),
+    ).toBe(false);
     index.add('auth0|abc', { line: 3, passwordHash: bcrypt.replace('$10$', '$12$') });
     index.add('auth0|def', { line: 4 });
 
@@ -200,12 +204,20 @@ describe('Class: PasswordIndex', () => {
     index.add('auth0|abc', { line: 1, passwordHash: bcrypt, note: 'legacy_password' });
     index.add('auth0|def', { line: 2 });
 
-    expect([index.markUser('auth0|abc'), index.markUser('auth0|xyz')]).toEqual([true, false]);
+    expect([index.markUser('auth0|abc'), index.markUser('auth0|xyz')]).toEqual([
+      { line: 1, hasPasswordHash: true },
+      undefined,
+    ]);
     expect(['auth0|abc', 'auth0|def', 'auth0|xyz'].map((id) => index.hasUser(id))).toEqual([
       true,
       false,
       false,
     ]);
+    expect(index.markedUsers).toBe(1);
+    expect(index.markUser('auth0|def')).toEqual({ line: 2, hasPasswordHash: false });
+    // A user marked twice counts once: all records have their user.
+    index.markUser('auth0|abc');
+    expect([index.markedUsers, index.size]).toEqual([2, 2]);
     // The mark shares a byte with the note: neither spoils the other.
     expect(index.get('auth0|abc')).toEqual({
       line: 1,

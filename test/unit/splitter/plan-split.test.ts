@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { type JobFile, type JobToSplit, planSplit } from '../../../lambdas/splitter/plan-split.ts';
+import type { SplitDecision } from '../../../lambdas/splitter/split-export.ts';
+
+const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
+
+const usersFile: JobFile = { file: 0, sourceFile: 'users.ndjson', kind: 'users', layout: 'ndjson' };
+const passwordsFile: JobFile = {
+  file: 1,
+  sourceFile: 'passwords.ndjson',
+  kind: 'passwords',
+  layout: 'ndjson',
+};
+
+const users = [
+  { user_id: 'auth0|a1', email: 'ada@example.com' },
+  { user_id: 'auth0|b2', email: 'bob@example.com', blocked: true },
+  { user_id: 'google-oauth2|c3', email: 'cy@example.com' },
+  { user_id: 'auth0|d4', email: 'dee@example.com' },
+];
+
+/** Lines 1-7: joined, blank, unreadable, a blocked user's, a duplicate, rejected, joined. */
+const passwordLines = [
+  JSON.stringify({ _id: { $oid: 'a1' }, email: 'ada@example.com', passwordHash: bcrypt }),
+  '',
+  '{"_id": {"$oid": "broken"',
+  JSON.stringify({ _id: { $oid: 'b2' }, email: 'bob@example.com', passwordHash: bcrypt }),
+  JSON.stringify({ _id: { $oid: 'a1' }, email: 'ada@example.com', passwordHash: bcrypt }),
+  JSON.stringify({ _id: { $oid: 'x9' }, passwordHash: bcrypt }),
+  JSON.stringify({ _id: { $oid: 'd4' }, email: 'dee@example.com' }),
+];
+
+const decisionsOfLines1To7 = [
+  [1, 'joined'],
+  [3, 'settle', 'rejected', 'invalid_json', undefined],
+  [4, 'joined'],
+  [5, 'settle', 'unchanged', 'duplicate_of_line:1', 'auth0|a1'],
+  [6, 'settle', 'rejected', 'missing_email', 'auth0|x9'],
+  [7, 'joined'],
+];
+
+/** Plans a users + passwords job over in-memory files, then runs the password pass's decisions. */
+async function passwordPassOf(passwordText: string) {
+  const texts = new Map([
+    [usersFile, users.map((user) => JSON.stringify(user)).join('\n')],
+    [passwordsFile, passwordText],
+  ]);
+  const opened: string[] = [];
+  const job: JobToSplit = {
+    jobId: 'job-1',
+    format: 'auth0',
+    files: [usersFile, passwordsFile],
+    options: {},
+  };
+  const passes = await planSplit(job, async (file) => {
+    opened.push(file.sourceFile);
+    return (async function* () {
+      yield Buffer.from(texts.get(file) ?? '');
+    })();
+  });
+  const pass = passes.find((candidate) => candidate.sourceFile === passwordsFile.sourceFile);
+  if (pass === undefined) throw new Error('no password pass');
+  const decisions: unknown[][] = [];
+  for await (const record of await pass.open()) {
+    const origin = { jobId: job.jobId, sourceFile: pass.sourceFile, line: record.line, file: 1 };
+    decisions.push([record.line, ...summaryOf(pass.decide(record, origin))]);
+  }
+  return { decisions, opened };
+}
+
+function summaryOf(decision: SplitDecision): unknown[] {
+  if (decision.action === 'settle') {
+    return decision.outcomes.flatMap((outcome) => [
+      'settle',
+      outcome.status,
+      outcome.reason,
+      outcome.sourceId,
+    ]);
+  }
+  if (decision.action === 'enqueue') {
+    return ['enqueue', 'user' in decision.message ? decision.message.user.sourceId : undefined];
+  }
+  return [decision.action];
+}
+
+describe('Function: planSplit() — the password export of a users + passwords job', () => {
+  it('is not read again when every record is joined into its user or decided while planning', async () => {
+    const { decisions, opened } = await passwordPassOf(passwordLines.join('\n'));
+
+    expect(decisions).toEqual(decisionsOfLines1To7);
+    expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(1);
+  });
+
+  it('is read again, deciding the same, when a record has no user in the users export', async () => {
+    const orphan = JSON.stringify({ _id: { $oid: 'e5' }, email: 'eve@example.com' });
+    const { decisions, opened } = await passwordPassOf([...passwordLines, orphan].join('\n'));
+
+    expect(decisions).toEqual([...decisionsOfLines1To7, [8, 'enqueue', 'auth0|e5']]);
+    expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(2);
+  });
+
+  it('is read again, deciding the same, when more records are left than planning remembers', async () => {
+    const rejectedLines = Array.from({ length: 10_001 }, (_, index) =>
+      JSON.stringify({ _id: { $oid: `r${index}` } }),
+    );
+    const { decisions, opened } = await passwordPassOf(
+      [...passwordLines, ...rejectedLines].join('\n'),
+    );
+
+    expect(decisions.slice(0, 6)).toEqual(decisionsOfLines1To7);
+    expect(decisions).toHaveLength(6 + 10_001);
+    expect(decisions.at(-1)).toEqual([
+      7 + 10_001,
+      'settle',
+      'rejected',
+      'missing_email',
+      'auth0|r10000',
+    ]);
+    expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(2);
+  });
+});
