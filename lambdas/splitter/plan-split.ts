@@ -5,7 +5,11 @@ import {
 } from '../../src/pipeline/duplicate-emails.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
-import { type IndexedPassword, PasswordIndex } from '../../src/pipeline/password-index.ts';
+import {
+  type IndexedPassword,
+  PasswordIndex,
+  type PasswordJoin,
+} from '../../src/pipeline/password-index.ts';
 import {
   filePositionStride,
   type ImportUser,
@@ -75,6 +79,7 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
     consumerOptions,
     ...(passwords === undefined ? {} : { passwords }),
     ...(passwordsFile === undefined ? {} : { passwordsFile }),
+    ...(passwordLinesLeft === undefined ? {} : { passwordLinesLeft }),
     passwordsAlone: !job.files.some((file) => file.kind === 'users'),
   };
   return job.files.map((file) => {
@@ -85,60 +90,54 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
       open: async () =>
         !joined
           ? readRecords(file)
-          : passwordLinesLeft !== undefined
-            ? withJoinedLines(joinedLines, passwordLinesLeft)
-            : withJoinedLines(
-                joinedLines,
-                await readRecords(file, (line) => joinedLines.has(line)),
-              ),
-      decide:
-        joined && passwordLinesLeft !== undefined
-          ? decidePlannedPasswordLine(passwordLinesLeft)
-          : deciderFor(file, job, context),
+          : withJoinedLines(
+              joinedLines,
+              passwordLinesLeft?.map(({ line }) => ({ line })) ??
+                (await readRecords(file, (line) => joinedLines.has(line))),
+            ),
+      decide: deciderFor(file, job, context),
     };
   });
 }
 
 /** What the planning reads learn, for the passes to split with. */
 export interface JoinPlan {
-  /** The password export's index, when the users export comes in the same job. */
+  /** The join of the users export with its password export, when both come in the job. */
   passwords?: PasswordIndex;
   passwordsFile?: JobFile;
   /** The lines of the password export settled by their user's message (or rejection). */
   joinedLines: LineSet;
   /**
-   * The password export's other records, decided while planning (rejected, or a second record
-   * of a user), when every record of it is either joined or one of these: its pass then need
-   * not read the file again. Absent when it must (a record stands alone as a user, or too many
-   * records to remember).
+   * The password export's other records (a user of its own, a second record of a user, a
+   * rejection), as its pass would map them, when they are few: the pass then decides them
+   * without reading the file again. Absent when it must read them.
    */
   passwordLinesLeft?: PlannedPasswordLine[];
   duplicates: DuplicateEmailPlan;
-  /** Bytes of typed arrays the planning held at its peak: the index and the email planner. */
+  /** Bytes of typed arrays the planning held: the join at its fullest, the email planner's peak. */
   bytesWhilePlanning: { passwordIndex: number; duplicateEmailPlanner: number };
 }
 
-/** A password record settled at planning: rejected, or a second record of an indexed user. */
+/** A record of the password export not joined into a user, mapped while planning. */
 export interface PlannedPasswordLine {
   line: number;
-  status: 'rejected' | 'unchanged';
-  reason: string;
-  sourceId?: string;
+  parsed: ParsedRecord;
 }
 
 /** Password records remembered at planning at most; past this, their pass reads them again. */
 const maxPlannedPasswordLines = 10_000;
-/** Bytes of ids and reasons remembered at most, whatever the lines' number. */
-const maxPlannedPasswordBytes = 1024 * 1024;
+/** Characters of those records (as JSON) remembered at most, whatever their number. */
+const maxPlannedPasswordCharacters = 4 * 1024 * 1024;
 
 /**
  * Reads what must be known before the first message is sent:
- * - the password-hash export, into a compact index (about 62 bytes per user), so that each user
- *   of the users export is enqueued once with its hash: one WorkOS write per user where the two
- *   files read as separate jobs would cost a create and an update;
- * - the users export, for the ids it holds (the password records joined into them are settled
- *   by their user's message) and for the emails several records share (one WorkOS user per email:
- *   the record with a password wins, the others are reported merged into it).
+ * - the users export, for the ids it holds and the emails several records share (one WorkOS user
+ *   per email: the record with a password wins, the others are reported merged into it);
+ * - then the password-hash export, each record joining its user in a compact index (about 66
+ *   bytes per user), so that each user of the users export is enqueued once with its hash: one
+ *   WorkOS write per user where the two files read as separate jobs would cost a create and an
+ *   update. Its records that join no user (a user of its own), a user already joined, or nobody
+ *   (rejected) are kept, when few, so that its pass need not read it again.
  * These reads only check records and take their ids and emails (`RecordPlanner`): the profile
  * and metadata of a message are built when the record is split.
  */
@@ -154,51 +153,12 @@ export async function planJoin(
   const passwordsFile = passwordsFiles[0];
   const planRecord = userPlannerFor(job);
 
-  // The password index exists only when the users come too: a password export alone is split
-  // like any users file.
-  let passwords: PasswordIndex | undefined;
-  let passwordLinesLeft: PlannedPasswordLine[] | undefined;
-  if (passwordsFile !== undefined && usersFiles.length > 0) {
-    passwords = new PasswordIndex();
-    passwordLinesLeft = [];
-    let plannedBytes = 0;
-    for await (const record of await readRecords(passwordsFile)) {
-      const planned = planRecordSafely(planRecord, record);
-      if (planned === undefined) continue;
-      let left: PlannedPasswordLine | undefined;
-      if (planned.kind === 'user') {
-        if (indexPasswordRecord(passwords, record.line, planned)) continue;
-        const first = passwords.lineOf(planned.sourceId) ?? 0;
-        left = {
-          line: record.line,
-          status: 'unchanged',
-          reason: `duplicate_of_line:${first}`,
-          sourceId: planned.sourceId,
-        };
-      } else if (planned.kind === 'rejected') {
-        left = { line: record.line, status: 'rejected', ...planned };
-      }
-      if (passwordLinesLeft === undefined) continue;
-      plannedBytes += (left?.reason.length ?? 0) + (left?.sourceId?.length ?? 0);
-      if (
-        left === undefined ||
-        passwordLinesLeft.length >= maxPlannedPasswordLines ||
-        plannedBytes > maxPlannedPasswordBytes
-      ) {
-        passwordLinesLeft = undefined;
-      } else {
-        passwordLinesLeft.push(left);
-      }
-    }
-  }
-  const passwordIndexBytes = passwords?.bytesUsed() ?? 0;
-
-  // Emails are planned over the files whose users are enqueued for themselves: the users
-  // exports, or the password export when it comes alone.
-  const joinedLines = new LineSet();
-  const planner = new DuplicateEmailPlanner(
-    passwords === undefined ? {} : { expectedSize: passwords.size },
-  );
+  // The join exists only when the users come too: a password export alone is split like any
+  // users file. Emails are planned over the files whose users are enqueued for themselves: the
+  // users exports, or the password export when it comes alone.
+  const passwords =
+    passwordsFile !== undefined && usersFiles.length > 0 ? new PasswordIndex() : undefined;
+  const planner = new DuplicateEmailPlanner();
   const plannedFiles = usersFiles.length > 0 ? usersFiles : passwordsFiles;
   for (const file of plannedFiles) {
     for await (const record of await readRecords(file)) {
@@ -206,35 +166,61 @@ export async function planJoin(
       if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
         continue;
       }
-      // The users export holds this id: its password record is settled by the user's message
-      // (a rejected user's too: it must not create them on its own, a blocked user say), and
-      // need not even be parsed when its own pass reads it.
-      const passwordRecord = passwords?.markUser(planned.sourceId);
-      if (passwordRecord !== undefined) joinedLines.add(passwordRecord.line);
+      // A rejected user is in the join too: its password record must not create it on its own
+      // (a blocked user, say).
+      const userEntry = passwords?.addUser(planned.sourceId);
       if (planned.kind !== 'user') continue;
-      const hasPasswordHash =
-        passwordRecord?.hasPasswordHash === true || planned.passwordHash !== undefined;
+      const hasOwnHash = planned.passwordHash !== undefined;
       planner.add(
         planned.email,
         recordPosition({ line: record.line, file: file.file }),
-        duplicateEmailRank(planned.sourceId, hasPasswordHash),
+        duplicateEmailRank(planned.sourceId, hasOwnHash),
+        hasOwnHash ? undefined : userEntry,
       );
     }
   }
   const duplicateEmailPlannerBytes = planner.bytesUsed();
-  // A password record without its user in the users export is a user of its own: the pass must
-  // read it.
-  if (passwords !== undefined && passwords.markedUsers < passwords.size) {
-    passwordLinesLeft = undefined;
+  const candidates = planner.finish();
+
+  const joinedLines = new LineSet();
+  let passwordLinesLeft: PlannedPasswordLine[] | undefined;
+  if (passwords !== undefined && passwordsFile !== undefined) {
+    passwordLinesLeft = [];
+    let plannedCharacters = 0;
+    const mapUser = userMapperFor(job);
+    for await (const record of await readRecords(passwordsFile)) {
+      const planned = planRecordSafely(planRecord, record);
+      if (planned === undefined) continue;
+      if (
+        planned.kind === 'user' &&
+        indexPasswordRecord(passwords, record.line, planned) === 'joined'
+      ) {
+        joinedLines.add(record.line);
+        continue;
+      }
+      if (passwordLinesLeft === undefined) continue;
+      const parsed = planned.kind === 'rejected' ? planned : mapRecordSafely(mapUser, record);
+      if (parsed === undefined) continue;
+      plannedCharacters += JSON.stringify(parsed).length;
+      passwordLinesLeft.push({ line: record.line, parsed });
+      if (
+        passwordLinesLeft.length > maxPlannedPasswordLines ||
+        plannedCharacters > maxPlannedPasswordCharacters
+      ) {
+        passwordLinesLeft = undefined;
+      }
+    }
   }
   return {
     ...(passwords === undefined ? {} : { passwords }),
     ...(passwordsFile === undefined ? {} : { passwordsFile }),
     joinedLines,
     ...(passwordLinesLeft === undefined ? {} : { passwordLinesLeft }),
-    duplicates: planner.finish(),
+    duplicates: candidates.resolve(
+      passwords === undefined ? undefined : (entry) => passwords.hasPasswordHashAt(entry),
+    ),
     bytesWhilePlanning: {
-      passwordIndex: passwordIndexBytes,
+      passwordIndex: passwords?.bytesUsed() ?? 0,
       duplicateEmailPlanner: duplicateEmailPlannerBytes,
     },
   };
@@ -243,11 +229,11 @@ export async function planJoin(
 /**
  * The password export's records as its pass reads them: each line joined into its user (known
  * from planning, never parsed again), among the other records in line order. The others come
- * from reading the file without its joined lines, or from planning when it decided them all.
+ * from reading the file without its joined lines, or from planning when it kept them all.
  */
 async function* withJoinedLines(
   joinedLines: LineSet,
-  others: AsyncIterable<ExportRecord> | Iterable<{ line: number }>,
+  others: AsyncIterable<ExportRecord> | Iterable<ExportRecord>,
 ): AsyncGenerator<ExportRecord> {
   const joined = joinedLines.lines();
   let nextJoined = joined.next();
@@ -264,38 +250,15 @@ async function* withJoinedLines(
   }
 }
 
-/** The pass's decisions when planning decided every line: what reading would have decided. */
-function decidePlannedPasswordLine(
-  linesLeft: PlannedPasswordLine[],
-): (record: ExportRecord, origin: RecordOrigin) => SplitDecision {
-  const byLine = new Map(linesLeft.map((left) => [left.line, left]));
-  return (record, origin) => {
-    const left = record.skipped ? undefined : byLine.get(record.line);
-    if (left === undefined) return { action: 'joined' };
-    if (left.status === 'rejected') return rejected(origin, left.reason, left.sourceId);
-    return {
-      action: 'settle',
-      outcomes: [
-        {
-          origin,
-          status: left.status,
-          reason: left.reason,
-          ...(left.sourceId === undefined ? {} : { sourceId: left.sourceId }),
-        },
-      ],
-    };
-  };
-}
-
 /**
- * Indexes one user of the password export: its line, and its bcrypt hash or why there is none.
- * False for a second record of an id already indexed (the first stands).
+ * Joins one record of the password export to its user: its line, and its bcrypt hash or why
+ * there is none (see `PasswordIndex.add`).
  */
 export function indexPasswordRecord(
   passwords: PasswordIndex,
   line: number,
   user: Pick<ImportUser, 'sourceId' | 'passwordHash' | 'note'>,
-): boolean {
+): PasswordJoin {
   const { sourceId, passwordHash, note } = user;
   return passwords.add(sourceId, {
     line,
@@ -311,6 +274,8 @@ interface PassContext {
   /** The password export's index, with the ids the users export holds marked. */
   passwords?: PasswordIndex;
   passwordsFile?: JobFile;
+  /** The password export's records kept by planning, when its pass need not read them. */
+  passwordLinesLeft?: PlannedPasswordLine[];
   /** The job's only users are the password export's: they most likely exist in WorkOS. */
   passwordsAlone: boolean;
 }
@@ -338,10 +303,16 @@ function deciderFor(
     }
     case 'passwords': {
       const map = userMapperFor(job);
+      // Records planning kept are decided as they were mapped then, without reading them again.
+      const planned = new Map(context.passwordLinesLeft?.map(({ line, parsed }) => [line, parsed]));
       return (record, origin) =>
         record.skipped
           ? { action: 'joined' }
-          : decidePasswordRecord(mapRecordSafely(map, record), origin, context);
+          : decidePasswordRecord(
+              planned.get(record.line) ?? mapRecordSafely(map, record),
+              origin,
+              context,
+            );
     }
   }
 }
@@ -450,14 +421,14 @@ function decidePasswordRecord(
   if (parsed === undefined) return { action: 'none' };
   if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
   const { sourceId } = parsed.user;
-  if (context.passwords?.hasUser(sourceId)) {
-    const indexedLine = context.passwords.lineOf(sourceId);
+  const indexedLine = context.passwords?.lineOf(sourceId);
+  if (indexedLine !== undefined) {
     if (indexedLine === origin.line) return { action: 'joined' };
     // A second record for the same user: the first one's hash is the one imported.
     return {
       action: 'settle',
       outcomes: [
-        { origin, sourceId, status: 'unchanged', reason: `duplicate_of_line:${indexedLine ?? 0}` },
+        { origin, sourceId, status: 'unchanged', reason: `duplicate_of_line:${indexedLine}` },
       ],
     };
   }

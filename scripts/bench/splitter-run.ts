@@ -74,7 +74,7 @@ export interface SplitterPhase {
 export interface JoinStructures {
   /** Records of the users export. */
   users: number;
-  /** Ids the password index holds. */
+  /** Password records joined into their users. */
   passwordIds: number;
   /** The password index, with the users export's ids marked in it (no set of its own). */
   passwordIndexBytes: number;
@@ -322,7 +322,7 @@ async function measureJoinStructures(files: string[]): Promise<SplitterRunResult
   const elapsedMs = performance.now() - started;
   const memory = sampler.stop();
   return {
-    records: users + passwords.size,
+    records: users + passwords.joinedPasswords,
     enqueued: 0,
     batches: 0,
     settled: 0,
@@ -334,7 +334,7 @@ async function measureJoinStructures(files: string[]): Promise<SplitterRunResult
     memory,
     joinStructures: {
       users,
-      passwordIds: passwords.size,
+      passwordIds: passwords.joinedPasswords,
       passwordIndexBytes,
       plannerBytes,
       retainedForSplit,

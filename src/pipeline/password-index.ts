@@ -23,13 +23,17 @@ export interface IndexedPassword {
  *   byte 0:      bit 7 = variant bit 0, bits 0-6 = cost
  *   bytes 1-39:  characters 1-52, four characters to three bytes
  *   byte 40:     bit 6 = variant bit 1, bits 0-5 = character 53
- *   byte 41:     bit 7 = the users export has this user (`markUser`), bits 0-6 = the note's code
+ *   byte 41:     the note's code (0: none)
+ *   bytes 42-45: the password record's line, big-endian (0: the user has no password record)
  *
  * Variant 0 is "no hash", so that an entry's zeroed bytes read as a record without one.
  */
 const packedBytes = 41;
-const entryBytes = packedBytes + 1;
-const userMark = 0x80;
+const noteByte = packedBytes;
+const lineBytes = noteByte + 1;
+const entryBytes = lineBytes + 4;
+/** Lines of one file of a job (positions number files apart: `filePositionStride`). */
+const maxLine = 2 ** 32 - 1;
 const bcryptLength = 60;
 const prefixLength = 7;
 /** Characters 1-52 of the 53, four at a time. */
@@ -41,8 +45,8 @@ for (let value = 0; value < 64; value++) sixBitsOf[bcryptAlphabet.charCodeAt(val
 const dollar = 0x24;
 const digitZero = 0x30;
 
-/** Distinct notes an index can hold: a note's code shares its byte with the user mark. */
-const maxNotes = 127;
+/** Distinct notes an index can hold. */
+const maxNotes = 255;
 const unsupportedHashNote = 'password_reset_required:unsupported_hash';
 
 /** Where a hash is packed while it is checked, before it is known to be worth an entry. */
@@ -132,15 +136,19 @@ function unpackBcrypt(bytes: Uint8Array, at: number, variant: number): string {
   return String.fromCharCode(...unpacked);
 }
 
+/** What became of a record of the password export: see `PasswordIndex.add`. */
+export type PasswordJoin = 'joined' | 'duplicate' | 'no_user';
+
 /**
- * The join between the password-hash export and the users export, by Auth0 user id
- * (`auth0|...`): the splitter adds every record of the password export, then looks each user of
- * the users export up by its id.
+ * The join between the users export and the password-hash export, by Auth0 user id
+ * (`auth0|...`): the splitter adds the id of every record of the users export, then every record
+ * of the password export, which joins its user; then each user of the users export is looked up
+ * by its id when it is split.
  *
- * Memory is one entry per id, about 71 bytes for a million: a 96-bit fingerprint of the id
- * (never the id; the fingerprint's odds of mistaking one id for another are in `fingerprint.ts`),
- * the line as a float64 (exact up to 2^53), the hash packed into 41 bytes and a byte for the note
- * and the user mark.
+ * Memory is one entry per user, about 66 bytes for a million: a 96-bit fingerprint of the id
+ * (never the id; the fingerprint's odds of mistaking one id for another are in `fingerprint.ts`)
+ * and its slot, the hash packed into 41 bytes, a byte for the note and the password record's line
+ * in 4 bytes.
  */
 export class PasswordIndex {
   readonly #ids: FingerprintTable;
@@ -149,26 +157,46 @@ export class PasswordIndex {
   /** Notes by code; code 0 is "no note". */
   readonly #notes: string[] = [''];
   readonly #key = new Uint32Array(fingerprintWords);
+  #joinedPasswords = 0;
   #duplicateIds = 0;
-  #markedUsers = 0;
 
-  /** `expectedSize`: ids to make room for at once, when about known. */
+  /** `expectedSize`: users to make room for at once, when about known. */
   constructor(options: FingerprintTableOptions = {}) {
     this.#ids = new FingerprintTable(options);
+  }
+
+  /**
+   * A user of the users export (imported or rejected: either way its password record is settled
+   * with it). Returns the user's entry number, the same for the same id.
+   */
+  addUser(sourceId: string): number {
+    fingerprintOf(sourceId, this.#key);
+    return this.#ids.findOrAdd(this.#key);
   }
 
   /**
    * The record at `entry.line` of the password export holds `sourceId`. Its hash is a bcrypt
    * string, or absent with a `note` saying why. A hash of any other shape (see
    * `isIndexableBcryptHash`) is not kept: the entry gets the note
-   * `password_reset_required:unsupported_hash` instead, as the Auth0 parser does. A second record
-   * for an id is not kept: the first stands, `duplicateIds` counts the others, and `add` returns
-   * false.
+   * `password_reset_required:unsupported_hash` instead, as the Auth0 parser does.
+   *
+   * Returns `joined` when the record is kept for its user; `duplicate` for a second record of a
+   * user (the first stands; `duplicateIds` counts the others); `no_user` when the users export
+   * has no such user, and nothing is kept.
    */
-  add(sourceId: string, entry: IndexedPassword): boolean {
+  add(sourceId: string, entry: IndexedPassword): PasswordJoin {
     const { line, passwordHash, passwordHashType, note } = entry;
-    if (!(Number.isSafeInteger(line) && line >= 0)) {
-      throw new RangeError(`A line is an integer from 0 to 2^53 - 1, not ${line}`);
+    if (!(Number.isInteger(line) && line >= 1 && line <= maxLine)) {
+      throw new RangeError(`A line is an integer from 1 to 2^32 - 1, not ${line}`);
+    }
+    fingerprintOf(sourceId, this.#key);
+    const index = this.#ids.find(this.#key);
+    if (index === -1) return 'no_user';
+    const bytes = this.#entries.chunkOf(index);
+    const at = this.#entries.offsetOf(index);
+    if (lineAt(bytes, at) !== 0) {
+      this.#duplicateIds++;
+      return 'duplicate';
     }
     const indexable =
       passwordHash !== undefined &&
@@ -178,32 +206,26 @@ export class PasswordIndex {
     if (passwordHash !== undefined && !indexable) {
       noteKept = note === undefined ? unsupportedHashNote : `${note};${unsupportedHashNote}`;
     }
-    const noteCode = noteKept === undefined ? 0 : this.#codeOf(noteKept);
-
-    fingerprintOf(sourceId, this.#key);
-    const sizeBefore = this.#ids.size;
-    const index = this.#ids.findOrAdd(this.#key);
-    if (this.#ids.size === sizeBefore) {
-      this.#duplicateIds++;
-      return false;
-    }
-    this.#ids.setValueAt(index, line);
-    const bytes = this.#entries.chunkOf(index);
-    const at = this.#entries.offsetOf(index);
     if (indexable) bytes.set(packedScratch, at);
-    bytes[at + packedBytes] = noteCode;
-    return true;
+    bytes[at + noteByte] = noteKept === undefined ? 0 : this.#codeOf(noteKept);
+    bytes[at + lineBytes] = line >>> 24;
+    bytes[at + lineBytes + 1] = line >>> 16;
+    bytes[at + lineBytes + 2] = line >>> 8;
+    bytes[at + lineBytes + 3] = line;
+    this.#joinedPasswords++;
+    return 'joined';
   }
 
   /** The password record of the user with this id, or `undefined` when it has none. */
   get(sourceId: string): IndexedPassword | undefined {
     const index = this.#indexOf(sourceId);
     if (index === -1) return undefined;
-    const line = this.#ids.valueAt(index);
     const bytes = this.#entries.chunkOf(index);
     const at = this.#entries.offsetOf(index);
+    const line = lineAt(bytes, at);
+    if (line === 0) return undefined;
     const variant = variantAt(bytes, at);
-    const noteCode = (bytes[at + packedBytes] ?? 0) & ~userMark;
+    const noteCode = bytes[at + noteByte] ?? 0;
     const note = noteCode === 0 ? undefined : this.#notes[noteCode];
     const found: IndexedPassword = { line };
     if (variant !== 0) {
@@ -217,52 +239,30 @@ export class PasswordIndex {
   /** The line of the id's password record, without rebuilding its hash; `undefined` if none. */
   lineOf(sourceId: string): number | undefined {
     const index = this.#indexOf(sourceId);
-    return index === -1 ? undefined : this.#ids.valueAt(index);
-  }
-
-  /**
-   * Notes that the users export has this user; returns the line of the id's password record and
-   * whether it holds a hash, or `undefined` when the id has no record (a user without one is not
-   * remembered). One lookup answers all three. It costs no memory, where a `UserIdSet` costs 20
-   * bytes an id. Marks live as long as this index: a split resumed in a new process must mark
-   * again, which it does if the marking is part of the planning that every run repeats.
-   */
-  markUser(sourceId: string): { line: number; hasPasswordHash: boolean } | undefined {
-    const index = this.#indexOf(sourceId);
     if (index === -1) return undefined;
-    const bytes = this.#entries.chunkOf(index);
-    const offset = this.#entries.offsetOf(index);
-    const at = offset + packedBytes;
-    const held = bytes[at] ?? 0;
-    if ((held & userMark) === 0) {
-      bytes[at] = held | userMark;
-      this.#markedUsers++;
+    const line = lineAt(this.#entries.chunkOf(index), this.#entries.offsetOf(index));
+    return line === 0 ? undefined : line;
+  }
+
+  /** Whether the user at `userEntry` (from `addUser`) has a password record with a hash. */
+  hasPasswordHashAt(userEntry: number): boolean {
+    if (!(Number.isInteger(userEntry) && userEntry >= 0 && userEntry < this.#ids.size)) {
+      return false;
     }
-    return { line: this.#ids.valueAt(index), hasPasswordHash: variantAt(bytes, offset) !== 0 };
+    return variantAt(this.#entries.chunkOf(userEntry), this.#entries.offsetOf(userEntry)) !== 0;
   }
 
-  /** Distinct ids marked by `markUser`: when it equals `size`, every record has its user. */
-  get markedUsers(): number {
-    return this.#markedUsers;
-  }
-
-  /** Whether `markUser` was called for this id (always false for an id without a record). */
-  hasUser(sourceId: string): boolean {
-    const index = this.#indexOf(sourceId);
-    if (index === -1) return false;
-    return (
-      ((this.#entries.chunkOf(index)[this.#entries.offsetOf(index) + packedBytes] ?? 0) &
-        userMark) !==
-      0
-    );
-  }
-
-  /** Ids held (each once). */
+  /** Users held (each id once). */
   get size(): number {
     return this.#ids.size;
   }
 
-  /** Records whose id an earlier record already had. */
+  /** Password records joined into their users. */
+  get joinedPasswords(): number {
+    return this.#joinedPasswords;
+  }
+
+  /** Password records whose user already had one. */
   get duplicateIds(): number {
     return this.#duplicateIds;
   }
@@ -291,42 +291,12 @@ export class PasswordIndex {
   }
 }
 
-/**
- * The ids of the users export's users, so that the records of the password export without a
- * user there can be told apart. Filled by reading the users export's ids, independently of the
- * password index. About 20 bytes an id for a million ids: a 96-bit fingerprint, never the id.
- * `PasswordIndex.markUser` answers the same question for the ids the index holds (the only ones
- * the password export asks about) at no cost in memory.
- */
-export class UserIdSet {
-  readonly #ids: FingerprintTable;
-  readonly #key = new Uint32Array(fingerprintWords);
-
-  /** `expectedSize`: ids to make room for at once, when about known. */
-  constructor(options: FingerprintTableOptions = {}) {
-    this.#ids = new FingerprintTable(options);
-  }
-
-  /** Adds the id; returns false when it was already there. */
-  add(sourceId: string): boolean {
-    fingerprintOf(sourceId, this.#key);
-    const sizeBefore = this.#ids.size;
-    this.#ids.findOrAdd(this.#key);
-    return this.#ids.size > sizeBefore;
-  }
-
-  has(sourceId: string): boolean {
-    fingerprintOf(sourceId, this.#key);
-    return this.#ids.has(this.#key);
-  }
-
-  /** Distinct ids held. */
-  get size(): number {
-    return this.#ids.size;
-  }
-
-  /** Bytes of typed arrays held. */
-  bytesUsed(): number {
-    return this.#ids.bytesUsed();
-  }
+function lineAt(bytes: Uint8Array, at: number): number {
+  return (
+    (((bytes[at + lineBytes] ?? 0) << 24) |
+      ((bytes[at + lineBytes + 1] ?? 0) << 16) |
+      ((bytes[at + lineBytes + 2] ?? 0) << 8) |
+      (bytes[at + lineBytes + 3] ?? 0)) >>>
+    0
+  );
 }

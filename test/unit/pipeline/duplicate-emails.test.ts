@@ -14,7 +14,7 @@ interface PlannedRecord {
 function planOf(records: PlannedRecord[]) {
   const planner = new DuplicateEmailPlanner();
   for (const { email, line, rank } of records) planner.add(email, line, rank);
-  return planner.finish();
+  return planner.finish().resolve();
 }
 
 /** What the plan says about each record, in order: the line it is merged into, if any. */
@@ -120,7 +120,7 @@ describe('Class: DuplicateEmailPlanner', () => {
     planner.add('grace@example.com', 2, 3);
     expect(planner.bytesUsed()).toBeGreaterThan(0);
 
-    expect(planner.finish()).toBe(noDuplicateEmails);
+    expect(planner.finish().resolve()).toBe(noDuplicateEmails);
     expect(planner.bytesUsed()).toBe(0);
   });
 
@@ -143,7 +143,7 @@ describe('Class: DuplicateEmailPlanner', () => {
     // A database record, later in the file, for every tenth user: it wins on rank.
     for (let n = 10; n <= users; n += 10) planner.add(`USER${n}@example.com`, users + n, 1);
 
-    const plan = planner.finish();
+    const plan = planner.finish().resolve();
 
     expect(plan.duplicatedEmails).toBe(users / 10);
     let merged = 0;
@@ -171,11 +171,52 @@ describe('Class: DuplicateEmailPlanner', () => {
     ['a fractional line', 1.5, 0],
     ['a line past 2^53', 2 ** 53, 0],
     ['a negative rank', 1, -1],
-    ['a rank above 127', 1, 128],
+    ['a rank above 63', 1, 64],
   ])('refuses %s', (_, line, rank) => {
     expect(() => new DuplicateEmailPlanner().add('ada@example.com', line, rank)).toThrow(
       RangeError,
     );
+  });
+
+  it('ranks a record higher once the password export has given its user a hash', () => {
+    // Two database records and a social one share an email; only the user at entry 7 turns out
+    // to have a hash, which makes the later record win.
+    const planner = new DuplicateEmailPlanner();
+    planner.add('ada@example.com', 1, 1, 3);
+    planner.add('ada@example.com', 2, 0);
+    planner.add('ada@example.com', 3, 1, 7);
+    planner.add('grace@example.com', 4, 1, 8);
+    const candidates = planner.finish();
+
+    const plan = candidates.resolve((userEntry) => userEntry === 7);
+    const withoutHashes = candidates.resolve(() => false);
+
+    expect([1, 2, 3].map((line) => plan.mergedInto('ada@example.com', line))).toEqual([
+      3,
+      3,
+      undefined,
+    ]);
+    expect([1, 2, 3].map((line) => withoutHashes.mergedInto('ada@example.com', line))).toEqual([
+      undefined,
+      1,
+      1,
+    ]);
+    expect(plan.mergedInto('grace@example.com', 4)).toBeUndefined();
+  });
+
+  it('adds a hash found later only to records that name their user, never twice', () => {
+    // Line 2 brought its own hash (rank 3, no user entry); line 1 gains one from the password
+    // export (1 + 2). Equal ranks: the earlier line wins, which it would not if line 2 gained too.
+    const planner = new DuplicateEmailPlanner();
+    planner.add('ada@example.com', 2, 3);
+    planner.add('ada@example.com', 1, 1, 5);
+
+    const plan = planner.finish().resolve(() => true);
+
+    expect([plan.mergedInto('ada@example.com', 1), plan.mergedInto('ada@example.com', 2)]).toEqual([
+      undefined,
+      1,
+    ]);
   });
 
   it('takes no record after finish(), and finishes once', () => {

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type IndexedPassword,
   isIndexableBcryptHash,
   PasswordIndex,
-  UserIdSet,
 } from '../../../src/pipeline/password-index.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 const bcryptAlphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const unsupportedHash = 'password_reset_required:unsupported_hash';
+
+/** A user of the users export, then its record of the password export. */
+function addJoined(index: PasswordIndex, sourceId: string, entry: IndexedPassword) {
+  index.addUser(sourceId);
+  return index.add(sourceId, entry);
+}
 
 /** mulberry32: the same "random" hashes on every run, so a failure can be reproduced. */
 function seededRandom(seed: number): () => number {
@@ -69,7 +75,11 @@ describe('Class: PasswordIndex', () => {
     // The edges of the alphabet in every position, and the costs outside bcrypt's range.
     hashes.push(`$2b$00$${'.'.repeat(53)}`, `$2y$99$${'9'.repeat(53)}`, `$2a$31$${'/'.repeat(53)}`);
     hashes.forEach((hash, i) => {
-      index.add(`auth0|${i}`, { line: i + 1, passwordHash: hash, passwordHashType: 'bcrypt' });
+      addJoined(index, `auth0|${i}`, {
+        line: i + 1,
+        passwordHash: hash,
+        passwordHashType: 'bcrypt',
+      });
     });
 
     const rebuilt = hashes.map((_, i) => index.get(`auth0|${i}`)?.passwordHash);
@@ -87,14 +97,14 @@ describe('Class: PasswordIndex', () => {
     ['no hash and no note', { line: 3 }],
   ])('keeps a record with %s as it came', (_, entry) => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', entry);
+    addJoined(index, 'auth0|abc', entry);
 
     expect(index.get('auth0|abc')).toEqual(entry);
   });
 
   it('keeps a note given with a hash', () => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', { line: 3, passwordHash: bcrypt, note: 'legacy_password' });
+    addJoined(index, 'auth0|abc', { line: 3, passwordHash: bcrypt, note: 'legacy_password' });
 
     expect(index.get('auth0|abc')).toEqual({
       line: 3,
@@ -118,7 +128,7 @@ describe('Class: PasswordIndex', () => {
     ],
   ])('keeps no hash, and says why, for %s', (_, entry, note) => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', entry as Parameters<PasswordIndex['add']>[1]);
+    addJoined(index, 'auth0|abc', entry as IndexedPassword);
 
     expect(index.get('auth0|abc')).toEqual({ line: 1, note });
   });
@@ -126,13 +136,13 @@ describe('Class: PasswordIndex', () => {
   it('keeps the first record of an id and counts the others', () => {
     const index = new PasswordIndex();
     expect(
-      index.add('auth0|abc', { line: 1, passwordHash: bcrypt, passwordHashType: 'bcrypt' }),
-    ).toBe(true);
+      addJoined(index, 'auth0|abc', { line: 1, passwordHash: bcrypt, passwordHashType: 'bcrypt' }),
+    ).toBe('joined');
     expect(
-      index.add('auth0|abc', { line: 2, note: 'password_reset_required:no_password_hash' }),
-    ).toBe(false);
-    index.add('auth0|abc', { line: 3, passwordHash: bcrypt.replace('$10$', '$12$') });
-    index.add('auth0|def', { line: 4 });
+      addJoined(index, 'auth0|abc', { line: 2, note: 'password_reset_required:no_password_hash' }),
+    ).toBe('duplicate');
+    addJoined(index, 'auth0|abc', { line: 3, passwordHash: bcrypt.replace('$10$', '$12$') });
+    addJoined(index, 'auth0|def', { line: 4 });
 
     expect([index.size, index.duplicateIds]).toEqual([2, 2]);
     expect(index.get('auth0|abc')).toEqual({
@@ -144,8 +154,8 @@ describe('Class: PasswordIndex', () => {
 
   it('tells ids apart by case, as Auth0 does', () => {
     const index = new PasswordIndex();
-    index.add('auth0|Euclid', { line: 1 });
-    index.add('auth0|euclid', { line: 2 });
+    addJoined(index, 'auth0|Euclid', { line: 1 });
+    addJoined(index, 'auth0|euclid', { line: 2 });
 
     expect([index.lineOf('auth0|Euclid'), index.lineOf('auth0|euclid')]).toEqual([1, 2]);
     expect(index.duplicateIds).toBe(0);
@@ -153,28 +163,29 @@ describe('Class: PasswordIndex', () => {
 
   it('knows nothing of an id it was not given', () => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', { line: 1, passwordHash: bcrypt });
+    addJoined(index, 'auth0|abc', { line: 1, passwordHash: bcrypt });
 
     expect(index.get('auth0|abd')).toBeUndefined();
     expect(index.lineOf('auth0|abd')).toBeUndefined();
     expect(index.get('')).toBeUndefined();
   });
 
-  it('keeps lines beyond 2^32 exactly, up to 2^53 - 1', () => {
+  it('keeps any line of a file exactly, up to 2^32 - 1', () => {
     const index = new PasswordIndex();
-    index.add('auth0|a', { line: 2 ** 32 + 1, passwordHash: bcrypt });
-    index.add('auth0|b', { line: Number.MAX_SAFE_INTEGER });
+    addJoined(index, 'auth0|a', { line: 2 ** 31 + 1, passwordHash: bcrypt });
+    addJoined(index, 'auth0|b', { line: 2 ** 32 - 1 });
 
-    expect(index.get('auth0|a')?.line).toBe(2 ** 32 + 1);
-    expect(index.lineOf('auth0|b')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(index.get('auth0|a')?.line).toBe(2 ** 31 + 1);
+    expect(index.lineOf('auth0|b')).toBe(2 ** 32 - 1);
   });
 
   it.each([
+    ['line 0', 0],
     ['a negative line', -1],
     ['a fractional line', 2.5],
-    ['a line past 2^53', 2 ** 53],
+    ['a line past 2^32 - 1', 2 ** 32],
   ])('refuses %s', (_, line) => {
-    expect(() => new PasswordIndex().add('auth0|abc', { line })).toThrow(RangeError);
+    expect(() => addJoined(new PasswordIndex(), 'auth0|abc', { line })).toThrow(RangeError);
   });
 
   it('finds 50,000 users with their hashes after many doublings of its table', () => {
@@ -183,7 +194,7 @@ describe('Class: PasswordIndex', () => {
     const count = 50_000;
     const hashes = Array.from({ length: count }, () => randomBcrypt(random, 'b', 10));
     for (let i = 0; i < count; i++) {
-      index.add(`auth0|${i.toString(16).padStart(24, '0')}`, {
+      addJoined(index, `auth0|${i.toString(16).padStart(24, '0')}`, {
         line: i + 1,
         passwordHash: hashes[i],
       });
@@ -195,30 +206,29 @@ describe('Class: PasswordIndex', () => {
       if (entry?.line !== i + 1 || entry.passwordHash !== hashes[i]) wrong++;
     }
     expect([index.size, wrong]).toEqual([count, 0]);
-    // 2^17 slots, 4 chunks of 16,384 entries of 12 + 8 + 42 bytes.
+    // 2^17 slots, 4 chunks of 16,384 entries of 12 + 46 bytes.
     expect(index.bytesUsed() / count).toBeLessThan(92);
   });
 
-  it('marks the users the users export has, among the ids it holds', () => {
+  it('keeps only the records whose user the users export has', () => {
     const index = new PasswordIndex();
-    index.add('auth0|abc', { line: 1, passwordHash: bcrypt, note: 'legacy_password' });
-    index.add('auth0|def', { line: 2 });
+    const ada = index.addUser('auth0|abc');
+    const grace = index.addUser('auth0|def');
+    index.addUser('google-oauth2|123');
 
-    expect([index.markUser('auth0|abc'), index.markUser('auth0|xyz')]).toEqual([
-      { line: 1, hasPasswordHash: true },
+    expect([
+      index.add('auth0|abc', { line: 1, passwordHash: bcrypt, note: 'legacy_password' }),
+      index.add('auth0|def', { line: 2 }),
+      index.add('auth0|xyz', { line: 3, passwordHash: bcrypt }),
+      index.add('auth0|abc', { line: 4 }),
+    ]).toEqual(['joined', 'joined', 'no_user', 'duplicate']);
+    expect([index.size, index.joinedPasswords, index.duplicateIds]).toEqual([3, 2, 1]);
+    expect([ada, grace].map((entry) => index.hasPasswordHashAt(entry))).toEqual([true, false]);
+    expect([index.lineOf('auth0|xyz'), index.get('google-oauth2|123')]).toEqual([
+      undefined,
       undefined,
     ]);
-    expect(['auth0|abc', 'auth0|def', 'auth0|xyz'].map((id) => index.hasUser(id))).toEqual([
-      true,
-      false,
-      false,
-    ]);
-    expect(index.markedUsers).toBe(1);
-    expect(index.markUser('auth0|def')).toEqual({ line: 2, hasPasswordHash: false });
-    // A user marked twice counts once: all records have their user.
-    index.markUser('auth0|abc');
-    expect([index.markedUsers, index.size]).toEqual([2, 2]);
-    // The mark shares a byte with the note: neither spoils the other.
+    expect(index.addUser('auth0|abc')).toBe(ada);
     expect(index.get('auth0|abc')).toEqual({
       line: 1,
       passwordHash: bcrypt,
@@ -227,55 +237,15 @@ describe('Class: PasswordIndex', () => {
     });
   });
 
-  it('holds up to 127 distinct notes, and says so past them', () => {
+  it('holds up to 255 distinct notes, and says so past them', () => {
     const index = new PasswordIndex();
-    for (let n = 1; n <= 127; n++) index.add(`auth0|${n}`, { line: n, note: `note_${n}` });
+    for (let n = 1; n <= 255; n++) addJoined(index, `auth0|${n}`, { line: n, note: `note_${n}` });
 
-    expect(index.get('auth0|127')?.note).toBe('note_127');
-    expect(() => index.add('auth0|128', { line: 128, note: 'note_128' })).toThrow(RangeError);
-    index.add('auth0|129', { line: 129, note: 'note_5' });
-    expect(index.get('auth0|129')?.note).toBe('note_5');
-  });
-});
-
-describe('Class: UserIdSet', () => {
-  it('holds each id once, and tells ids apart by case', () => {
-    const ids = new UserIdSet();
-
-    expect([ids.add('auth0|abc'), ids.add('auth0|abc'), ids.add('auth0|ABC')]).toEqual([
-      true,
-      false,
-      true,
-    ]);
-    expect(ids.size).toBe(2);
-    expect([ids.has('auth0|abc'), ids.has('auth0|ABC'), ids.has('auth0|abd')]).toEqual([
-      true,
-      true,
-      false,
-    ]);
-  });
-
-  it('makes room for an expected number of ids at once', () => {
-    const ids = new UserIdSet({ expectedSize: 10_000 });
-    ids.add('auth0|0');
-    const bytesAfterOne = ids.bytesUsed();
-
-    for (let i = 1; i < 10_000; i++) ids.add(`auth0|${i}`);
-
-    expect(ids.bytesUsed()).toBe(bytesAfterOne);
-  });
-
-  it('finds 100,000 ids after growing, and none it was not given', () => {
-    const ids = new UserIdSet();
-    for (let i = 0; i < 100_000; i++) ids.add(`google-oauth2|${i}`);
-
-    let missing = 0;
-    let extra = 0;
-    for (let i = 0; i < 100_000; i++) {
-      if (!ids.has(`google-oauth2|${i}`)) missing++;
-      if (ids.has(`google-oauth2|${i + 100_000}`)) extra++;
-    }
-    expect([ids.size, missing, extra]).toEqual([100_000, 0, 0]);
-    expect(ids.bytesUsed() / 100_000).toBeLessThan(30);
+    expect(index.get('auth0|255')?.note).toBe('note_255');
+    expect(() => addJoined(index, 'auth0|256', { line: 256, note: 'note_256' })).toThrow(
+      RangeError,
+    );
+    addJoined(index, 'auth0|257', { line: 257, note: 'note_5' });
+    expect(index.get('auth0|257')?.note).toBe('note_5');
   });
 });

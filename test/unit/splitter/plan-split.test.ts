@@ -91,31 +91,76 @@ describe('Function: planSplit() — the password export of a users + passwords j
     expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(1);
   });
 
-  it('is read again, deciding the same, when a record has no user in the users export', async () => {
+  it('enqueues a record whose user the users export lacks as a user of its own, still without reading again', async () => {
     const orphan = JSON.stringify({ _id: { $oid: 'e5' }, email: 'eve@example.com' });
     const { decisions, opened } = await passwordPassOf([...passwordLines, orphan].join('\n'));
 
     expect(decisions).toEqual([...decisionsOfLines1To7, [8, 'enqueue', 'auth0|e5']]);
-    expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(2);
+    expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(1);
   });
 
   it('is read again, deciding the same, when more records are left than planning remembers', async () => {
     const rejectedLines = Array.from({ length: 10_001 }, (_, index) =>
       JSON.stringify({ _id: { $oid: `r${index}` } }),
     );
+    const orphan = JSON.stringify({ _id: { $oid: 'e5' }, email: 'eve@example.com' });
     const { decisions, opened } = await passwordPassOf(
-      [...passwordLines, ...rejectedLines].join('\n'),
+      [...passwordLines, ...rejectedLines, orphan].join('\n'),
     );
 
     expect(decisions.slice(0, 6)).toEqual(decisionsOfLines1To7);
-    expect(decisions).toHaveLength(6 + 10_001);
-    expect(decisions.at(-1)).toEqual([
-      7 + 10_001,
-      'settle',
-      'rejected',
-      'missing_email',
-      'auth0|r10000',
+    expect(decisions).toHaveLength(6 + 10_001 + 1);
+    expect(decisions.slice(-2)).toEqual([
+      [7 + 10_001, 'settle', 'rejected', 'missing_email', 'auth0|r10000'],
+      [8 + 10_001, 'enqueue', 'auth0|e5'],
     ]);
     expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(2);
+  });
+});
+
+describe('Function: planSplit() — emails several users share, in a users + passwords job', () => {
+  it('lets the record whose user the password export gives a hash win, wherever it is', async () => {
+    const sharing = [
+      { user_id: 'auth0|a1', email: 'ada@example.com' },
+      { user_id: 'google-oauth2|c3', email: 'Ada@Example.com' },
+      { user_id: 'auth0|d4', email: 'ADA@example.com' },
+    ];
+    const passwordsOf = (id: string) =>
+      JSON.stringify({ _id: { $oid: id }, email: 'ada@example.com', passwordHash: bcrypt });
+    const texts = new Map([
+      [usersFile, sharing.map((user) => JSON.stringify(user)).join('\n')],
+      [passwordsFile, [JSON.stringify({ _id: { $oid: 'a1' } }), passwordsOf('d4')].join('\n')],
+    ]);
+    const job: JobToSplit = {
+      jobId: 'job-1',
+      format: 'auth0',
+      files: [usersFile, passwordsFile],
+      options: {},
+    };
+    const passes = await planSplit(job, async (file) =>
+      (async function* () {
+        yield Buffer.from(texts.get(file) ?? '');
+      })(),
+    );
+    const usersPass = passes[0];
+    if (usersPass === undefined) throw new Error('no users pass');
+
+    const decisions: unknown[][] = [];
+    for await (const record of await usersPass.open()) {
+      const origin = {
+        jobId: job.jobId,
+        sourceFile: usersFile.sourceFile,
+        line: record.line,
+        file: 0,
+      };
+      decisions.push([record.line, ...summaryOf(usersPass.decide(record, origin))]);
+    }
+
+    // auth0|a1's password record is rejected (it has no email): only auth0|d4 has a hash.
+    expect(decisions).toEqual([
+      [1, 'settle', 'unchanged', 'merged_into_line:3', 'auth0|a1'],
+      [2, 'settle', 'unchanged', 'merged_into_line:3', 'google-oauth2|c3'],
+      [3, 'enqueue', 'auth0|d4'],
+    ]);
   });
 });
