@@ -26,7 +26,7 @@ import {
   createAuth0RecordMapper,
   createAuth0RecordPlanner,
 } from '../../src/sources/auth0-users.ts';
-import { type RecordLayout, readExportRecords } from '../../src/sources/export-records.ts';
+import { type RecordLayout, readExportRecordBatches } from '../../src/sources/export-records.ts';
 import { otherSourceFormats } from '../../src/sources/other-formats.ts';
 import {
   type ExportRecord,
@@ -68,7 +68,7 @@ export type OpenJobFile = (file: JobFile) => Promise<AsyncIterable<Uint8Array>>;
  */
 export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise<SplitPass[]> {
   const readRecords = async (file: JobFile, skipLine?: (line: number) => boolean) =>
-    recordsOf(file, job.format, await openFile(file), skipLine);
+    recordBatchesOf(file, job.format, await openFile(file), skipLine);
   const plan = await planJoin(job, readRecords);
   const { passwords, passwordsFile, joinedLines, passwordLinesLeft } = plan;
 
@@ -92,8 +92,9 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
           ? readRecords(file)
           : withJoinedLines(
               joinedLines,
-              passwordLinesLeft?.map(({ line }) => ({ line })) ??
-                (await readRecords(file, (line) => joinedLines.has(line))),
+              passwordLinesLeft === undefined
+                ? await readRecords(file, (line) => joinedLines.has(line))
+                : [passwordLinesLeft.map(({ line }) => ({ line }))],
             ),
       decide: deciderFor(file, job, context),
     };
@@ -143,7 +144,7 @@ const maxPlannedPasswordCharacters = 4 * 1024 * 1024;
  */
 export async function planJoin(
   job: JobToSplit,
-  readRecords: (file: JobFile) => Promise<AsyncIterable<ExportRecord>>,
+  readRecords: (file: JobFile) => Promise<AsyncIterable<ExportRecord[]>>,
 ): Promise<JoinPlan> {
   const passwordsFiles = job.files.filter((file) => file.kind === 'passwords');
   const usersFiles = job.files.filter((file) => file.kind === 'users');
@@ -161,22 +162,24 @@ export async function planJoin(
   const planner = new DuplicateEmailPlanner();
   const plannedFiles = usersFiles.length > 0 ? usersFiles : passwordsFiles;
   for (const file of plannedFiles) {
-    for await (const record of await readRecords(file)) {
-      const planned = planRecordSafely(planRecord, record);
-      if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
-        continue;
+    for await (const batch of await readRecords(file)) {
+      for (const record of batch) {
+        const planned = planRecordSafely(planRecord, record);
+        if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
+          continue;
+        }
+        // A rejected user is in the join too: its password record must not create it on its
+        // own (a blocked user, say).
+        const userEntry = passwords?.addUser(planned.sourceId);
+        if (planned.kind !== 'user') continue;
+        const hasOwnHash = planned.passwordHash !== undefined;
+        planner.add(
+          planned.email,
+          recordPosition({ line: record.line, file: file.file }),
+          duplicateEmailRank(planned.sourceId, hasOwnHash),
+          hasOwnHash ? undefined : userEntry,
+        );
       }
-      // A rejected user is in the join too: its password record must not create it on its own
-      // (a blocked user, say).
-      const userEntry = passwords?.addUser(planned.sourceId);
-      if (planned.kind !== 'user') continue;
-      const hasOwnHash = planned.passwordHash !== undefined;
-      planner.add(
-        planned.email,
-        recordPosition({ line: record.line, file: file.file }),
-        duplicateEmailRank(planned.sourceId, hasOwnHash),
-        hasOwnHash ? undefined : userEntry,
-      );
     }
   }
   const duplicateEmailPlannerBytes = planner.bytesUsed();
@@ -188,26 +191,28 @@ export async function planJoin(
     passwordLinesLeft = [];
     let plannedCharacters = 0;
     const mapUser = userMapperFor(job);
-    for await (const record of await readRecords(passwordsFile)) {
-      const planned = planRecordSafely(planRecord, record);
-      if (planned === undefined) continue;
-      if (
-        planned.kind === 'user' &&
-        indexPasswordRecord(passwords, record.line, planned) === 'joined'
-      ) {
-        joinedLines.add(record.line);
-        continue;
-      }
-      if (passwordLinesLeft === undefined) continue;
-      const parsed = planned.kind === 'rejected' ? planned : mapRecordSafely(mapUser, record);
-      if (parsed === undefined) continue;
-      plannedCharacters += JSON.stringify(parsed).length;
-      passwordLinesLeft.push({ line: record.line, parsed });
-      if (
-        passwordLinesLeft.length > maxPlannedPasswordLines ||
-        plannedCharacters > maxPlannedPasswordCharacters
-      ) {
-        passwordLinesLeft = undefined;
+    for await (const batch of await readRecords(passwordsFile)) {
+      for (const record of batch) {
+        const planned = planRecordSafely(planRecord, record);
+        if (planned === undefined) continue;
+        if (
+          planned.kind === 'user' &&
+          indexPasswordRecord(passwords, record.line, planned) === 'joined'
+        ) {
+          joinedLines.add(record.line);
+          continue;
+        }
+        if (passwordLinesLeft === undefined) continue;
+        const parsed = planned.kind === 'rejected' ? planned : mapRecordSafely(mapUser, record);
+        if (parsed === undefined) continue;
+        plannedCharacters += JSON.stringify(parsed).length;
+        passwordLinesLeft.push({ line: record.line, parsed });
+        if (
+          passwordLinesLeft.length > maxPlannedPasswordLines ||
+          plannedCharacters > maxPlannedPasswordCharacters
+        ) {
+          passwordLinesLeft = undefined;
+        }
       }
     }
   }
@@ -233,22 +238,41 @@ export async function planJoin(
  */
 async function* withJoinedLines(
   joinedLines: LineSet,
-  others: AsyncIterable<ExportRecord> | Iterable<ExportRecord>,
-): AsyncGenerator<ExportRecord> {
+  others: AsyncIterable<ExportRecord[]> | Iterable<ExportRecord[]>,
+): AsyncGenerator<ExportRecord[]> {
   const joined = joinedLines.lines();
   let nextJoined = joined.next();
-  for await (const record of others) {
-    while (!nextJoined.done && nextJoined.value < record.line) {
-      yield { line: nextJoined.value, skipped: true };
-      nextJoined = joined.next();
+  let batch: ExportRecord[] = [];
+  for await (const records of others) {
+    for (const record of records) {
+      while (!nextJoined.done && nextJoined.value < record.line) {
+        batch.push({ line: nextJoined.value, skipped: true });
+        nextJoined = joined.next();
+        if (batch.length >= maxJoinedBatch) {
+          yield batch;
+          batch = [];
+        }
+      }
+      batch.push(record);
+      if (batch.length >= maxJoinedBatch) {
+        yield batch;
+        batch = [];
+      }
     }
-    yield record;
   }
   while (!nextJoined.done) {
-    yield { line: nextJoined.value, skipped: true };
+    batch.push({ line: nextJoined.value, skipped: true });
     nextJoined = joined.next();
+    if (batch.length >= maxJoinedBatch) {
+      yield batch;
+      batch = [];
+    }
   }
+  if (batch.length > 0) yield batch;
 }
+
+/** Records per batch of joined lines: batches stay small however many lines come in a row. */
+const maxJoinedBatch = 1024;
 
 /**
  * Joins one record of the password export to its user: its line, and its bcrypt hash or why
@@ -577,30 +601,32 @@ function mapRecordSafely(map: RecordMapper, record: ExportRecord): ParsedRecord 
   }
 }
 
-/** A file's decoded records; Auth0's CSV rows are reshaped into its JSON export's records. */
-function recordsOf(
+/** A file's decoded records, in batches; Auth0's CSV rows are reshaped into its JSON export's. */
+function recordBatchesOf(
   file: JobFile,
   format: SourceFormat,
   bytes: AsyncIterable<Uint8Array>,
   skipLine?: (line: number) => boolean,
-): AsyncIterable<ExportRecord> {
+): AsyncIterable<ExportRecord[]> {
   const auth0Csv = format === 'auth0' && file.layout === 'csv';
-  const records = readExportRecords(bytes, {
+  const batches = readExportRecordBatches(bytes, {
     layout: file.layout,
     ...(auth0Csv ? { stripFormulaPrefix: true } : {}),
     ...(skipLine === undefined ? {} : { skipLine }),
   });
-  return auth0Csv ? auth0CsvRecords(records) : records;
+  return auth0Csv ? auth0CsvRecords(batches) : batches;
 }
 
 /** Auth0's CSV rows, reshaped into its JSON export's records. */
 async function* auth0CsvRecords(
-  records: AsyncIterable<ExportRecord>,
-): AsyncGenerator<ExportRecord> {
-  for await (const record of records) {
-    yield record.fields === undefined
-      ? record
-      : { ...record, fields: auth0CsvRowAsRecord(record.fields) };
+  batches: AsyncIterable<ExportRecord[]>,
+): AsyncGenerator<ExportRecord[]> {
+  for await (const batch of batches) {
+    yield batch.map((record) =>
+      record.fields === undefined
+        ? record
+        : { ...record, fields: auth0CsvRowAsRecord(record.fields) },
+    );
   }
 }
 

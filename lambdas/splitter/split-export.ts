@@ -44,13 +44,13 @@ export interface SplitPass {
   /** The file's name as operators know it (the S3 key or the local path). */
   sourceFile: string;
   /**
-   * Opens the file's records (or what planning already knows of them); only called when the
-   * pass has records left to split.
+   * Opens the file's records, in batches in line order (or what planning already knows of
+   * them); only called when the pass has records left to split.
    */
   open: () =>
-    | Promise<AsyncIterable<ExportRecord>>
-    | AsyncIterable<ExportRecord>
-    | Iterable<ExportRecord>;
+    | Promise<AsyncIterable<ExportRecord[]>>
+    | AsyncIterable<ExportRecord[]>
+    | Iterable<ExportRecord[]>;
   decide: DecideRecord;
 }
 
@@ -115,38 +115,40 @@ export async function splitExport(
     const file = pass.file ?? 0;
     // A file wholly split before the checkpoint is not opened again.
     if (start.afterLine >= (file + 1) * filePositionStride) continue;
-    for await (const record of await pass.open()) {
-      const origin: RecordOrigin = {
-        jobId: input.jobId,
-        sourceFile: pass.sourceFile,
-        line: record.line,
-        ...(pass.file === undefined ? {} : { file: pass.file }),
-      };
-      const position = recordPosition(origin);
-      if (position <= start.afterLine) continue;
-      if (input.shouldYield?.()) {
-        await deps.sink.flush();
-        await deps.ledger.checkpointSplit(input.jobId, progress(), { release: true });
-        return summaryOf(input.jobId, progress(), false, deps.logger);
-      }
-      throughLine = position;
-      const decision = decideSafely(pass.decide, record, origin);
-      if (decision.action === 'none') continue;
-      read += 1;
-      if (decision.action === 'enqueue') {
-        await deps.sink.enqueue(decision.message);
-        enqueued += 1;
-      } else if (decision.action === 'settle') {
-        for (const outcome of decision.outcomes) {
-          await deps.ledger.recordOutcome(outcome);
-          if (outcome.status === 'rejected') deps.onRejected?.(outcome);
+    for await (const batch of await pass.open()) {
+      for (const record of batch) {
+        const origin: RecordOrigin = {
+          jobId: input.jobId,
+          sourceFile: pass.sourceFile,
+          line: record.line,
+          ...(pass.file === undefined ? {} : { file: pass.file }),
+        };
+        const position = recordPosition(origin);
+        if (position <= start.afterLine) continue;
+        if (input.shouldYield?.()) {
+          await deps.sink.flush();
+          await deps.ledger.checkpointSplit(input.jobId, progress(), { release: true });
+          return summaryOf(input.jobId, progress(), false, deps.logger);
         }
-      }
-      sinceCheckpoint += 1;
-      if (sinceCheckpoint >= checkpointEvery) {
-        await deps.sink.flush();
-        await deps.ledger.checkpointSplit(input.jobId, progress());
-        sinceCheckpoint = 0;
+        throughLine = position;
+        const decision = decideSafely(pass.decide, record, origin);
+        if (decision.action === 'none') continue;
+        read += 1;
+        if (decision.action === 'enqueue') {
+          await deps.sink.enqueue(decision.message);
+          enqueued += 1;
+        } else if (decision.action === 'settle') {
+          for (const outcome of decision.outcomes) {
+            await deps.ledger.recordOutcome(outcome);
+            if (outcome.status === 'rejected') deps.onRejected?.(outcome);
+          }
+        }
+        sinceCheckpoint += 1;
+        if (sinceCheckpoint >= checkpointEvery) {
+          await deps.sink.flush();
+          await deps.ledger.checkpointSplit(input.jobId, progress());
+          sinceCheckpoint = 0;
+        }
       }
     }
   }

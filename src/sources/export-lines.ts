@@ -79,7 +79,7 @@ const byteOrderMark = [0xef, 0xbb, 0xbf] as const;
 export function readExportLines(
   input: AsyncIterable<Uint8Array>,
   options: ReadExportLinesOptions = {},
-): AsyncIterableIterator<ExportLine> {
+): ExportLineStream {
   const maxLineBytes = options.maxLineBytes ?? defaultMaxLineBytes;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) {
     throw new RangeError(`maxLineBytes must be a positive whole number; got ${maxLineBytes}`);
@@ -89,16 +89,23 @@ export function readExportLines(
 
 const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** The lines of an export, one at a time, or a chunk's worth at a time (`nextBatch`). */
+export interface ExportLineStream extends AsyncIterableIterator<ExportLine> {
+  nextBatch(): Promise<ExportLine[] | undefined>;
+}
+
 /**
- * The lines of a stream of chunks, cut one at a time as they are asked for, so only the line
- * being handed out is ever decoded and alive (none sits in a queue long enough to be promoted
- * to the old generation by the GC, which is what makes memory grow with the file).
+ * The lines of a stream of chunks, cut a chunk at a time as they are asked for, so only the
+ * lines of one chunk (64 KiB) are ever decoded and alive at once: none sits in a queue long
+ * enough to be promoted to the old generation by the GC, which is what makes memory grow with
+ * the file.
  *
  * An iterator object rather than an async generator: a generator costs several microtask turns
- * per `yield`, this one resolves `next()` at once whenever the current chunk holds another line.
- * Like any iterator driven by `for await`, it expects one `next()` at a time.
+ * per `yield`; this one costs one promise per chunk to a caller of `nextBatch`, and resolves
+ * `next()` at once while the chunk's lines last. Like any iterator driven by `for await`, it
+ * expects one call at a time.
  */
-class ExportLineReader implements AsyncIterableIterator<ExportLine> {
+class ExportLineReader implements ExportLineStream {
   readonly #chunks: AsyncGenerator<Buffer>;
   readonly #maxLineBytes: number;
   #line = 0;
@@ -116,6 +123,9 @@ class ExportLineReader implements AsyncIterableIterator<ExportLine> {
   #carriedBytes = 0;
   /** Inside a line already known to be too long: its bytes are dropped as they come. */
   #skipping = false;
+  /** The last batch, while `next()` hands it out line by line. */
+  #batch: ExportLine[] = [];
+  #handedOut = 0;
 
   constructor(chunks: AsyncGenerator<Buffer>, maxLineBytes: number) {
     this.#chunks = chunks;
@@ -127,23 +137,48 @@ class ExportLineReader implements AsyncIterableIterator<ExportLine> {
   }
 
   async next(): Promise<IteratorResult<ExportLine>> {
+    if (this.#handedOut >= this.#batch.length) {
+      const batch = await this.nextBatch();
+      if (batch === undefined) return finished;
+      this.#batch = batch;
+      this.#handedOut = 0;
+    }
+    const line = this.#batch[this.#handedOut++] as ExportLine;
+    return { done: false, value: line };
+  }
+
+  /**
+   * The next lines: every line that ends in the chunk at hand (a few hundred for a 64 KiB chunk),
+   * or `undefined` at the end. One promise per chunk rather than one per line: the splitter's
+   * readers go through a file in batches.
+   */
+  async nextBatch(): Promise<ExportLine[] | undefined> {
+    if (this.#handedOut < this.#batch.length) {
+      const rest = this.#batch.slice(this.#handedOut);
+      this.#batch = [];
+      this.#handedOut = 0;
+      return rest;
+    }
     for (;;) {
       const chunk = this.#chunk;
       if (chunk !== undefined) {
-        const start = this.#start;
-        const end = chunk.indexOf(newline, start);
-        if (end !== -1) {
+        const lines: ExportLine[] = [];
+        for (;;) {
+          const start = this.#start;
+          const end = chunk.indexOf(newline, start);
+          if (end === -1) break;
           this.#start = end + 1;
-          const value =
+          lines.push(
             this.#carriedBytes > 0 || this.#skipping
               ? this.#carriedLineEndingWith(chunk.subarray(start, end))
-              : this.#lineOf(chunk, start, end, start >= this.#validFrom);
-          return { done: false, value };
+              : this.#lineOf(chunk, start, end, start >= this.#validFrom),
+          );
         }
-        this.#carry(chunk.subarray(start));
+        this.#carry(chunk.subarray(this.#start));
         this.#chunk = undefined;
+        if (lines.length > 0) return lines;
       }
-      if (this.#done) return finished;
+      if (this.#done) return undefined;
       let next: IteratorResult<Buffer>;
       try {
         next = await this.#chunks.next();
@@ -156,8 +191,8 @@ class ExportLineReader implements AsyncIterableIterator<ExportLine> {
       }
       if (next.done) {
         this.#done = true;
-        if (this.#carriedBytes === 0 && !this.#skipping) return finished;
-        return { done: false, value: this.#carriedLineEndingWith(Buffer.alloc(0)) };
+        if (this.#carriedBytes === 0 && !this.#skipping) return undefined;
+        return [this.#carriedLineEndingWith(Buffer.alloc(0))];
       }
       this.#startChunk(next.value);
     }
@@ -167,6 +202,7 @@ class ExportLineReader implements AsyncIterableIterator<ExportLine> {
     // The consumer stopped early: stop inflating and let the source release its socket or file.
     this.#done = true;
     this.#chunk = undefined;
+    this.#batch = [];
     await this.#chunks.return(undefined);
     return finished;
   }

@@ -4,6 +4,7 @@ import {
   decompressedChunks,
   defaultMaxLineBytes,
   type ExportLine,
+  type ExportLineStream,
   GzipStreamError,
   readExportLines,
   unreadableReasons,
@@ -85,6 +86,31 @@ export function readExportRecords(
     default:
       throw new RangeError(`Unknown record layout: ${String(options.layout)}`);
   }
+}
+
+/**
+ * The same records as `readExportRecords`, in batches: each NDJSON batch holds the records of
+ * one decompressed chunk (a few hundred), so a reader that goes through millions of records
+ * awaits once per chunk instead of once per record. CSV and JSON-array records come one per
+ * batch.
+ */
+export async function* readExportRecordBatches(
+  body: AsyncIterable<Uint8Array>,
+  options: ReadExportRecordsOptions,
+): AsyncGenerator<ExportRecord[]> {
+  const records = readExportRecords(body, options);
+  if (records instanceof NdjsonRecordReader) {
+    try {
+      for (;;) {
+        const batch = await records.nextBatch();
+        if (batch === undefined) return;
+        yield batch;
+      }
+    } finally {
+      await records.return();
+    }
+  }
+  for await (const record of records) yield [record];
 }
 
 /** Enough to see the first record of any layout, and then some (see `detectRecordLayout`). */
@@ -227,12 +253,21 @@ function corruptionOf(error: unknown, afterLine: number): unknown {
 
 const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
+/** Records parsed at a time by the NDJSON reader: enough to make each await cheap. */
+const recordsPerBatch = 32;
+
 /** NDJSON: each line a JSON object; the line reader's own verdicts pass through. */
 class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
-  readonly #lines: AsyncIterableIterator<ExportLine>;
+  readonly #lines: ExportLineStream;
   readonly #skipLine: ((line: number) => boolean) | undefined;
+  /** The last batch, while `next()` hands it out record by record. */
+  #batch: ExportRecord[] = [];
+  #handedOut = 0;
+  /** Lines from the line reader not parsed yet. */
+  #lineBatch: ExportLine[] = [];
+  #nextLine = 0;
 
-  constructor(lines: AsyncIterableIterator<ExportLine>, skipLine?: (line: number) => boolean) {
+  constructor(lines: ExportLineStream, skipLine?: (line: number) => boolean) {
     this.#lines = lines;
     this.#skipLine = skipLine;
   }
@@ -242,27 +277,65 @@ class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
   }
 
   async next(): Promise<IteratorResult<ExportRecord>> {
+    if (this.#handedOut >= this.#batch.length) {
+      const batch = await this.nextBatch();
+      if (batch === undefined) return finished;
+      this.#batch = batch;
+      this.#handedOut = 0;
+    }
+    const record = this.#batch[this.#handedOut++] as ExportRecord;
+    return { done: false, value: record };
+  }
+
+  /**
+   * The next records (never none), or `undefined` at the end: at most `recordsPerBatch`, so that
+   * few parsed records are alive at once (records kept across young-generation collections are
+   * promoted to the old generation, whose growth is what the splitter's memory is sized for).
+   */
+  async nextBatch(): Promise<ExportRecord[] | undefined> {
+    if (this.#handedOut < this.#batch.length) {
+      const rest = this.#batch.slice(this.#handedOut);
+      this.#batch = [];
+      this.#handedOut = 0;
+      return rest;
+    }
     for (;;) {
-      const next = await this.#lines.next();
-      if (next.done) return finished;
-      const { line, text, unreadable } = next.value;
-      if (unreadable !== undefined) return { done: false, value: { line, unreadable } };
-      if (this.#skipLine?.(line)) continue;
-      if (isBlank(text)) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        return { done: false, value: { line, unreadable: unreadableRecordReasons.invalidJson } };
+      if (this.#nextLine >= this.#lineBatch.length) {
+        const lines = await this.#lines.nextBatch();
+        if (lines === undefined) return undefined;
+        this.#lineBatch = lines;
+        this.#nextLine = 0;
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        return { done: false, value: { line, unreadable: unreadableRecordReasons.notAnObject } };
+      const lines = this.#lineBatch;
+      const end = Math.min(lines.length, this.#nextLine + recordsPerBatch);
+      const records: ExportRecord[] = [];
+      for (; this.#nextLine < end; this.#nextLine++) {
+        const { line, text, unreadable } = lines[this.#nextLine] as ExportLine;
+        if (unreadable !== undefined) {
+          records.push({ line, unreadable });
+          continue;
+        }
+        if (this.#skipLine?.(line) || isBlank(text)) continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          records.push({ line, unreadable: unreadableRecordReasons.invalidJson });
+          continue;
+        }
+        records.push(
+          typeof value !== 'object' || value === null || Array.isArray(value)
+            ? { line, unreadable: unreadableRecordReasons.notAnObject }
+            : { line, fields: value as Record<string, unknown> },
+        );
       }
-      return { done: false, value: { line, fields: value as Record<string, unknown> } };
+      if (records.length > 0) return records;
     }
   }
 
   async return(): Promise<IteratorResult<ExportRecord>> {
+    this.#batch = [];
+    this.#lineBatch = [];
     await this.#lines.return?.();
     return finished;
   }

@@ -16,10 +16,10 @@ export function linePass({
   parseLine: LineParser;
 }): SplitPass {
   const texts = new Map<number, string>();
-  async function* records(): AsyncGenerator<ExportRecord> {
+  async function* records(): AsyncGenerator<ExportRecord[]> {
     for await (const { line, text, unreadable } of lines) {
       texts.set(line, text);
-      yield unreadable === undefined ? { line, fields: {} } : { line, unreadable };
+      yield [unreadable === undefined ? { line, fields: {} } : { line, unreadable }];
     }
   }
   return {

@@ -8,6 +8,7 @@ import {
   type ReadExportRecordsOptions,
   type RecordLayout,
   readExportHead,
+  readExportRecordBatches,
   readExportRecords,
 } from '../../../src/sources/export-records.ts';
 import type { ExportRecord } from '../../../src/sources/parsed-record.ts';
@@ -67,6 +68,63 @@ describe('Function: readExportRecords() with the ndjson layout', () => {
         { line: 4, fields: { c: 3 } },
       ]);
     });
+  });
+});
+
+describe('Function: readExportRecordBatches()', () => {
+  const text = Array.from({ length: 2_000 }, (_, index) =>
+    index % 97 === 0 ? '{"broken":' : JSON.stringify({ n: index, name: 'Zoë' }),
+  ).join('\r\n');
+
+  it.each(deliveries.filter(({ delivery }) => !delivery.includes('1-byte')))(
+    'yields the records readExportRecords yields, in batches, delivered $delivery',
+    async ({ chunks }) => {
+      const batches: ExportRecord[][] = [];
+      for await (const batch of readExportRecordBatches(Readable.from(chunks(Buffer.from(text))), {
+        layout: 'ndjson',
+      })) {
+        batches.push(batch);
+      }
+
+      const records = await readAll(Readable.from(chunks(Buffer.from(text))), { layout: 'ndjson' });
+      expect(batches.flat()).toEqual(records);
+      expect(batches.every((batch) => batch.length > 0)).toBe(true);
+    },
+  );
+
+  it('hands out the records before a damaged gzip stream, then the damage', async () => {
+    const gzip = gzipSync(Buffer.from(text));
+    const truncated = gzip.subarray(0, Math.floor(gzip.length / 2));
+    const records: ExportRecord[] = [];
+
+    const reading = (async () => {
+      for await (const batch of readExportRecordBatches(Readable.from([truncated]), {
+        layout: 'ndjson',
+      })) {
+        records.push(...batch);
+      }
+    })();
+
+    await expect(reading).rejects.toBeInstanceOf(CorruptExportError);
+    const readBefore = await readAll(Readable.from([gzipSync(Buffer.from(text))]), {
+      layout: 'ndjson',
+    });
+    expect(records.length).toBeGreaterThan(0);
+    expect(records).toEqual(readBefore.slice(0, records.length));
+  });
+
+  it('comes one record per batch for the layouts whose records span lines', async () => {
+    const batches: ExportRecord[][] = [];
+    for await (const batch of readExportRecordBatches(
+      Readable.from([Buffer.from('a,b\n1,2\n3,4\n')]),
+      {
+        layout: 'csv',
+      },
+    )) {
+      batches.push(batch);
+    }
+
+    expect(batches.map((batch) => batch.length)).toEqual([1, 1]);
   });
 });
 

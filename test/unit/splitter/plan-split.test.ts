@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type JobFile, type JobToSplit, planSplit } from '../../../lambdas/splitter/plan-split.ts';
-import type { SplitDecision } from '../../../lambdas/splitter/split-export.ts';
+import type { SplitDecision, SplitPass } from '../../../lambdas/splitter/split-export.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 
@@ -60,12 +60,24 @@ async function passwordPassOf(passwordText: string) {
   });
   const pass = passes.find((candidate) => candidate.sourceFile === passwordsFile.sourceFile);
   if (pass === undefined) throw new Error('no password pass');
+  return { decisions: await decisionsOf(pass, job.jobId), opened };
+}
+
+/** What a pass decides for each record it opens, as `[line, ...summary]`. */
+async function decisionsOf(pass: SplitPass, jobId: string): Promise<unknown[][]> {
   const decisions: unknown[][] = [];
-  for await (const record of await pass.open()) {
-    const origin = { jobId: job.jobId, sourceFile: pass.sourceFile, line: record.line, file: 1 };
-    decisions.push([record.line, ...summaryOf(pass.decide(record, origin))]);
+  for await (const batch of await pass.open()) {
+    for (const record of batch) {
+      const origin = {
+        jobId,
+        sourceFile: pass.sourceFile,
+        line: record.line,
+        ...(pass.file === undefined ? {} : { file: pass.file }),
+      };
+      decisions.push([record.line, ...summaryOf(pass.decide(record, origin))]);
+    }
   }
-  return { decisions, opened };
+  return decisions;
 }
 
 function summaryOf(decision: SplitDecision): unknown[] {
@@ -118,6 +130,51 @@ describe('Function: planSplit() — the password export of a users + passwords j
   });
 });
 
+describe('Function: planSplit() — the password pass of a large job', () => {
+  it('hands out its records in small batches, however many joined lines come in a row', async () => {
+    const count = 5_000;
+    const usersText = Array.from({ length: count }, (_, n) =>
+      JSON.stringify({ user_id: `auth0|u${n}`, email: `user${n}@example.com` }),
+    ).join('\n');
+    // Some password records are rejected (no email): kept by planning, among joined runs; one of
+    // them ends a batch's worth of joined lines exactly.
+    const passwordText = Array.from({ length: count }, (_, n) =>
+      JSON.stringify({
+        _id: { $oid: `u${n}` },
+        ...(n % 700 === 0 || n === 1023 ? {} : { email: `user${n}@example.com` }),
+        passwordHash: bcrypt,
+      }),
+    ).join('\n');
+    const texts = new Map([
+      [usersFile, usersText],
+      [passwordsFile, passwordText],
+    ]);
+    const job: JobToSplit = {
+      jobId: 'job-1',
+      format: 'auth0',
+      files: [usersFile, passwordsFile],
+      options: {},
+    };
+    const passes = await planSplit(job, async (file) =>
+      (async function* () {
+        yield Buffer.from(texts.get(file) ?? '');
+      })(),
+    );
+    const passwordPass = passes[1];
+    if (passwordPass === undefined) throw new Error('no password pass');
+
+    const sizes: number[] = [];
+    const lines: number[] = [];
+    for await (const batch of await passwordPass.open()) {
+      sizes.push(batch.length);
+      lines.push(...batch.map((record) => record.line));
+    }
+
+    expect(lines).toEqual(Array.from({ length: count }, (_, n) => n + 1));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1024);
+  });
+});
+
 describe('Function: planSplit() — emails several users share, in a users + passwords job', () => {
   it('lets the record whose user the password export gives a hash win, wherever it is', async () => {
     const sharing = [
@@ -145,16 +202,7 @@ describe('Function: planSplit() — emails several users share, in a users + pas
     const usersPass = passes[0];
     if (usersPass === undefined) throw new Error('no users pass');
 
-    const decisions: unknown[][] = [];
-    for await (const record of await usersPass.open()) {
-      const origin = {
-        jobId: job.jobId,
-        sourceFile: usersFile.sourceFile,
-        line: record.line,
-        file: 0,
-      };
-      decisions.push([record.line, ...summaryOf(usersPass.decide(record, origin))]);
-    }
+    const decisions = await decisionsOf(usersPass, job.jobId);
 
     // auth0|a1's password record is rejected (it has no email): only auth0|d4 has a hash.
     expect(decisions).toEqual([
