@@ -1,4 +1,5 @@
 import { externalIdFor } from '../pipeline/external-id.ts';
+import { isIndexableBcryptHash } from '../pipeline/password-index.ts';
 import {
   isPlausibleEmail,
   nonEmptyString,
@@ -6,8 +7,6 @@ import {
   type PlannedRecord,
 } from './parsed-record.ts';
 
-/** A bcrypt modular-crypt string as WorkOS accepts it: `$2a$`, `$2b$` or `$2y$`, cost, 53 chars. */
-const bcryptHash = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
 /** Whether a line of an Auth0 export is a record of the password-hash export (from Auth0 support). */
 export function isAuth0PasswordRecord(record: Record<string, unknown>): boolean {
@@ -87,7 +86,9 @@ function auth0PasswordFactsOf(record: Record<string, unknown>): PasswordRecordFa
       : identifier?.verified === true;
 
   const hash = typeof record.passwordHash === 'string' ? record.passwordHash : undefined;
-  if (hash !== undefined && bcryptHash.test(hash)) {
+  // The shape the password index packs (`$2a$`, `$2b$` or `$2y$`, two digits of cost, 53
+  // characters), so that every hash this parser accepts is one the join can carry.
+  if (hash !== undefined && isIndexableBcryptHash(hash)) {
     return { kind: 'user', sourceId, email, emailVerified, passwordHash: hash };
   }
   return {
