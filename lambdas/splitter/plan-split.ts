@@ -31,7 +31,6 @@ import { otherSourceFormats } from '../../src/sources/other-formats.ts';
 import {
   type ExportRecord,
   type ParsedRecord,
-  type PlannedRecord,
   plannerOf,
   type RecordMapper,
   type RecordPlanner,
@@ -164,7 +163,7 @@ export async function planJoin(
   for (const file of plannedFiles) {
     for await (const batch of await readRecords(file)) {
       for (const record of batch) {
-        const planned = planRecordSafely(planRecord, record);
+        const planned = readRecordSafely(planRecord, record);
         if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
           continue;
         }
@@ -193,7 +192,7 @@ export async function planJoin(
     const mapUser = userMapperFor(job);
     for await (const batch of await readRecords(passwordsFile)) {
       for (const record of batch) {
-        const planned = planRecordSafely(planRecord, record);
+        const planned = readRecordSafely(planRecord, record);
         if (planned === undefined) continue;
         if (
           planned.kind === 'user' &&
@@ -203,7 +202,7 @@ export async function planJoin(
           continue;
         }
         if (passwordLinesLeft === undefined) continue;
-        const parsed = planned.kind === 'rejected' ? planned : mapRecordSafely(mapUser, record);
+        const parsed = planned.kind === 'rejected' ? planned : readRecordSafely(mapUser, record);
         if (parsed === undefined) continue;
         plannedCharacters += JSON.stringify(parsed).length;
         passwordLinesLeft.push({ line: record.line, parsed });
@@ -312,18 +311,18 @@ function deciderFor(
   switch (file.kind) {
     case 'organizations': {
       const map = createAuth0OrganizationMapper();
-      return (record, origin) => simpleDecision(mapRecordSafely(map, record), origin, context);
+      return (record, origin) => simpleDecision(readRecordSafely(map, record), origin, context);
     }
     case 'members': {
       const map = createAuth0MemberMapper({
         ...(file.organizationId === undefined ? {} : { organizationId: file.organizationId }),
         ...(job.options.roleSlugs === undefined ? {} : { roleSlugs: job.options.roleSlugs }),
       });
-      return (record, origin) => simpleDecision(mapRecordSafely(map, record), origin, context);
+      return (record, origin) => simpleDecision(readRecordSafely(map, record), origin, context);
     }
     case 'users': {
       const map = userMapperFor(job);
-      return (record, origin) => decideUser(mapRecordSafely(map, record), origin, context);
+      return (record, origin) => decideUser(readRecordSafely(map, record), origin, context);
     }
     case 'passwords': {
       const map = userMapperFor(job);
@@ -333,7 +332,7 @@ function deciderFor(
         record.skipped
           ? { action: 'joined' }
           : decidePasswordRecord(
-              planned.get(record.line) ?? mapRecordSafely(map, record),
+              planned.get(record.line) ?? readRecordSafely(map, record),
               origin,
               context,
             );
@@ -579,23 +578,18 @@ function userPlannerFor(job: JobToSplit): RecordPlanner {
     : plannerOf(userMapperFor(job));
 }
 
-/** As `mapRecordSafely`, for the planning read: the same verdicts on the same records. */
-function planRecordSafely(plan: RecordPlanner, record: ExportRecord): PlannedRecord | undefined {
+/**
+ * A record through a mapper (or a planner, which must reach the same verdicts): an unreadable
+ * record, or one whose reading throws (a hostile record), is rejected alone.
+ */
+function readRecordSafely<T>(
+  read: (fields: Record<string, unknown>) => T | undefined,
+  record: ExportRecord,
+): T | { kind: 'rejected'; reason: string; sourceId?: string } | undefined {
   if (record.unreadable !== undefined) return { kind: 'rejected', reason: record.unreadable };
   if (record.fields === undefined) return undefined;
   try {
-    return plan(record.fields);
-  } catch {
-    return { kind: 'rejected', reason: 'unparseable_record' };
-  }
-}
-
-/** A record whose mapping throws (a hostile record) is rejected alone. */
-function mapRecordSafely(map: RecordMapper, record: ExportRecord): ParsedRecord | undefined {
-  if (record.unreadable !== undefined) return { kind: 'rejected', reason: record.unreadable };
-  if (record.fields === undefined) return undefined;
-  try {
-    return map(record.fields);
+    return read(record.fields);
   } catch {
     return { kind: 'rejected', reason: 'unparseable_record' };
   }

@@ -5,8 +5,8 @@ import {
   nonEmptyString,
   type ParsedRecord,
   type PlannedRecord,
+  plannedUserOf,
 } from './parsed-record.ts';
-
 
 /** Whether a line of an Auth0 export is a record of the password-hash export (from Auth0 support). */
 export function isAuth0PasswordRecord(record: Record<string, unknown>): boolean {
@@ -48,15 +48,7 @@ export function parseAuth0PasswordRecord(record: Record<string, unknown>): Parse
  */
 export function planAuth0PasswordRecord(record: Record<string, unknown>): PlannedRecord {
   const facts = auth0PasswordFactsOf(record);
-  if (facts.kind === 'rejected') return facts;
-  const { sourceId, email, passwordHash, note } = facts;
-  return {
-    kind: 'user',
-    sourceId,
-    email,
-    ...(passwordHash === undefined ? {} : { passwordHash }),
-    ...(note === undefined ? {} : { note }),
-  };
+  return facts.kind === 'rejected' ? facts : plannedUserOf(facts);
 }
 
 type PasswordRecordFacts =

@@ -89,10 +89,57 @@ export function readExportLines(
 
 const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-/** The lines of an export, one at a time, or a chunk's worth at a time (`nextBatch`). */
-export interface ExportLineStream extends AsyncIterableIterator<ExportLine> {
-  nextBatch(): Promise<ExportLine[] | undefined>;
+/**
+ * An async iterator over items read in batches: `nextBatch` gives the next batch (never empty)
+ * or `undefined` at the end, and `next` hands the current batch out item by item. A subclass
+ * reads the batches (`readBatch`); `next` then costs a promise per batch, not per item.
+ */
+export abstract class BatchReader<T> implements AsyncIterableIterator<T> {
+  /** The last batch, while `next()` hands it out item by item. */
+  #batch: T[] = [];
+  #handedOut = 0;
+
+  /** The next batch from the source: never empty; `undefined` at the end. */
+  protected abstract readBatch(): Promise<T[] | undefined>;
+
+  /** Lets the source go when the caller stops early. */
+  protected abstract release(): Promise<void>;
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    if (this.#handedOut >= this.#batch.length) {
+      const batch = await this.readBatch();
+      if (batch === undefined) return finished;
+      this.#batch = batch;
+      this.#handedOut = 0;
+    }
+    const item = this.#batch[this.#handedOut++] as T;
+    return { done: false, value: item };
+  }
+
+  /** What is left of the batch `next` was handing out, else the next batch. */
+  async nextBatch(): Promise<T[] | undefined> {
+    if (this.#handedOut < this.#batch.length) {
+      const rest = this.#batch.slice(this.#handedOut);
+      this.#batch = [];
+      this.#handedOut = 0;
+      return rest;
+    }
+    return this.readBatch();
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.#batch = [];
+    await this.release();
+    return finished;
+  }
 }
+
+/** The lines of an export, one at a time, or a chunk's worth at a time (`nextBatch`). */
+export type ExportLineStream = BatchReader<ExportLine>;
 
 /**
  * The lines of a stream of chunks, cut a chunk at a time as they are asked for, so only the
@@ -105,7 +152,7 @@ export interface ExportLineStream extends AsyncIterableIterator<ExportLine> {
  * `next()` at once while the chunk's lines last. Like any iterator driven by `for await`, it
  * expects one call at a time.
  */
-class ExportLineReader implements ExportLineStream {
+class ExportLineReader extends BatchReader<ExportLine> {
   readonly #chunks: AsyncGenerator<Buffer>;
   readonly #maxLineBytes: number;
   #line = 0;
@@ -123,28 +170,11 @@ class ExportLineReader implements ExportLineStream {
   #carriedBytes = 0;
   /** Inside a line already known to be too long: its bytes are dropped as they come. */
   #skipping = false;
-  /** The last batch, while `next()` hands it out line by line. */
-  #batch: ExportLine[] = [];
-  #handedOut = 0;
 
   constructor(chunks: AsyncGenerator<Buffer>, maxLineBytes: number) {
+    super();
     this.#chunks = chunks;
     this.#maxLineBytes = maxLineBytes;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async next(): Promise<IteratorResult<ExportLine>> {
-    if (this.#handedOut >= this.#batch.length) {
-      const batch = await this.nextBatch();
-      if (batch === undefined) return finished;
-      this.#batch = batch;
-      this.#handedOut = 0;
-    }
-    const line = this.#batch[this.#handedOut++] as ExportLine;
-    return { done: false, value: line };
   }
 
   /**
@@ -152,13 +182,7 @@ class ExportLineReader implements ExportLineStream {
    * or `undefined` at the end. One promise per chunk rather than one per line: the splitter's
    * readers go through a file in batches.
    */
-  async nextBatch(): Promise<ExportLine[] | undefined> {
-    if (this.#handedOut < this.#batch.length) {
-      const rest = this.#batch.slice(this.#handedOut);
-      this.#batch = [];
-      this.#handedOut = 0;
-      return rest;
-    }
+  protected async readBatch(): Promise<ExportLine[] | undefined> {
     for (;;) {
       const chunk = this.#chunk;
       if (chunk !== undefined) {
@@ -198,13 +222,11 @@ class ExportLineReader implements ExportLineStream {
     }
   }
 
-  async return(): Promise<IteratorResult<ExportLine>> {
+  protected async release(): Promise<void> {
     // The consumer stopped early: stop inflating and let the source release its socket or file.
     this.#done = true;
     this.#chunk = undefined;
-    this.#batch = [];
     await this.#chunks.return(undefined);
-    return finished;
   }
 
   #startChunk(chunk: Buffer): void {

@@ -1,5 +1,6 @@
 import { csvUnreadableReasons, readCsvRecords } from './csv-records.ts';
 import {
+  BatchReader,
   CorruptExportError,
   decompressedChunks,
   defaultMaxLineBytes,
@@ -251,40 +252,21 @@ function corruptionOf(error: unknown, afterLine: number): unknown {
     : error;
 }
 
-const finished: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
 /** Records parsed at a time by the NDJSON reader: enough to make each await cheap. */
 const recordsPerBatch = 32;
 
 /** NDJSON: each line a JSON object; the line reader's own verdicts pass through. */
-class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
+class NdjsonRecordReader extends BatchReader<ExportRecord> {
   readonly #lines: ExportLineStream;
   readonly #skipLine: ((line: number) => boolean) | undefined;
-  /** The last batch, while `next()` hands it out record by record. */
-  #batch: ExportRecord[] = [];
-  #handedOut = 0;
   /** Lines from the line reader not parsed yet. */
   #lineBatch: ExportLine[] = [];
   #nextLine = 0;
 
   constructor(lines: ExportLineStream, skipLine?: (line: number) => boolean) {
+    super();
     this.#lines = lines;
     this.#skipLine = skipLine;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  async next(): Promise<IteratorResult<ExportRecord>> {
-    if (this.#handedOut >= this.#batch.length) {
-      const batch = await this.nextBatch();
-      if (batch === undefined) return finished;
-      this.#batch = batch;
-      this.#handedOut = 0;
-    }
-    const record = this.#batch[this.#handedOut++] as ExportRecord;
-    return { done: false, value: record };
   }
 
   /**
@@ -292,13 +274,7 @@ class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
    * few parsed records are alive at once (records kept across young-generation collections are
    * promoted to the old generation, whose growth is what the splitter's memory is sized for).
    */
-  async nextBatch(): Promise<ExportRecord[] | undefined> {
-    if (this.#handedOut < this.#batch.length) {
-      const rest = this.#batch.slice(this.#handedOut);
-      this.#batch = [];
-      this.#handedOut = 0;
-      return rest;
-    }
+  protected async readBatch(): Promise<ExportRecord[] | undefined> {
     for (;;) {
       if (this.#nextLine >= this.#lineBatch.length) {
         const lines = await this.#lines.nextBatch();
@@ -333,11 +309,9 @@ class NdjsonRecordReader implements AsyncIterableIterator<ExportRecord> {
     }
   }
 
-  async return(): Promise<IteratorResult<ExportRecord>> {
-    this.#batch = [];
+  protected async release(): Promise<void> {
     this.#lineBatch = [];
-    await this.#lines.return?.();
-    return finished;
+    await this.#lines.return();
   }
 }
 

@@ -63,15 +63,19 @@ export function plannerOf(map: RecordMapper): RecordPlanner {
     const parsed = map(fields);
     if (parsed === undefined) return undefined;
     if (parsed.kind === 'rejected') return parsed;
-    if (parsed.kind !== 'user') return { kind: 'other' };
-    const { sourceId, email, passwordHash, note } = parsed.user;
-    return {
-      kind: 'user',
-      sourceId,
-      email,
-      ...(passwordHash === undefined ? {} : { passwordHash }),
-      ...(note === undefined ? {} : { note }),
-    };
+    return parsed.kind === 'user' ? plannedUserOf(parsed.user) : { kind: 'other' };
+  };
+}
+
+/** What planning keeps of a user: its id, email, and hash or why there is none. */
+export function plannedUserOf(user: Omit<PlannedUser, 'kind'>): PlannedUser {
+  const { sourceId, email, passwordHash, note } = user;
+  return {
+    kind: 'user',
+    sourceId,
+    email,
+    ...(passwordHash === undefined ? {} : { passwordHash }),
+    ...(note === undefined ? {} : { note }),
   };
 }
 

@@ -39,28 +39,41 @@ const decisionsOfLines1To7 = [
   [7, 'joined'],
 ];
 
-/** Plans a users + passwords job over in-memory files, then runs the password pass's decisions. */
-async function passwordPassOf(passwordText: string) {
+const jobId = 'job-1';
+
+/**
+ * Plans a users + passwords job over in-memory files; returns its passes (users, then
+ * passwords) and the files opened so far.
+ */
+async function planInMemory(usersText: string, passwordText: string) {
   const texts = new Map([
-    [usersFile, users.map((user) => JSON.stringify(user)).join('\n')],
+    [usersFile, usersText],
     [passwordsFile, passwordText],
   ]);
   const opened: string[] = [];
   const job: JobToSplit = {
-    jobId: 'job-1',
+    jobId,
     format: 'auth0',
     files: [usersFile, passwordsFile],
     options: {},
   };
-  const passes = await planSplit(job, async (file) => {
+  const [usersPass, passwordPass] = await planSplit(job, async (file) => {
     opened.push(file.sourceFile);
     return (async function* () {
       yield Buffer.from(texts.get(file) ?? '');
     })();
   });
-  const pass = passes.find((candidate) => candidate.sourceFile === passwordsFile.sourceFile);
-  if (pass === undefined) throw new Error('no password pass');
-  return { decisions: await decisionsOf(pass, job.jobId), opened };
+  if (usersPass === undefined || passwordPass === undefined) throw new Error('passes missing');
+  return { usersPass, passwordPass, opened };
+}
+
+/** Plans the job with `users`, then runs the password pass's decisions. */
+async function passwordPassOf(passwordText: string) {
+  const { passwordPass, opened } = await planInMemory(
+    users.map((user) => JSON.stringify(user)).join('\n'),
+    passwordText,
+  );
+  return { decisions: await decisionsOf(passwordPass, jobId), opened };
 }
 
 /** What a pass decides for each record it opens, as `[line, ...summary]`. */
@@ -145,23 +158,7 @@ describe('Function: planSplit() — the password pass of a large job', () => {
         passwordHash: bcrypt,
       }),
     ).join('\n');
-    const texts = new Map([
-      [usersFile, usersText],
-      [passwordsFile, passwordText],
-    ]);
-    const job: JobToSplit = {
-      jobId: 'job-1',
-      format: 'auth0',
-      files: [usersFile, passwordsFile],
-      options: {},
-    };
-    const passes = await planSplit(job, async (file) =>
-      (async function* () {
-        yield Buffer.from(texts.get(file) ?? '');
-      })(),
-    );
-    const passwordPass = passes[1];
-    if (passwordPass === undefined) throw new Error('no password pass');
+    const { passwordPass } = await planInMemory(usersText, passwordText);
 
     const sizes: number[] = [];
     const lines: number[] = [];
@@ -184,25 +181,12 @@ describe('Function: planSplit() — emails several users share, in a users + pas
     ];
     const passwordsOf = (id: string) =>
       JSON.stringify({ _id: { $oid: id }, email: 'ada@example.com', passwordHash: bcrypt });
-    const texts = new Map([
-      [usersFile, sharing.map((user) => JSON.stringify(user)).join('\n')],
-      [passwordsFile, [JSON.stringify({ _id: { $oid: 'a1' } }), passwordsOf('d4')].join('\n')],
-    ]);
-    const job: JobToSplit = {
-      jobId: 'job-1',
-      format: 'auth0',
-      files: [usersFile, passwordsFile],
-      options: {},
-    };
-    const passes = await planSplit(job, async (file) =>
-      (async function* () {
-        yield Buffer.from(texts.get(file) ?? '');
-      })(),
+    const { usersPass } = await planInMemory(
+      sharing.map((user) => JSON.stringify(user)).join('\n'),
+      [JSON.stringify({ _id: { $oid: 'a1' } }), passwordsOf('d4')].join('\n'),
     );
-    const usersPass = passes[0];
-    if (usersPass === undefined) throw new Error('no users pass');
 
-    const decisions = await decisionsOf(usersPass, job.jobId);
+    const decisions = await decisionsOf(usersPass, jobId);
 
     // auth0|a1's password record is rejected (it has no email): only auth0|d4 has a hash.
     expect(decisions).toEqual([
