@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { type Options as CsvParseOptions, parse } from 'csv-parse/sync';
+import { CarriedBytes } from './export-lines.ts';
 import type { ExportRecord } from './parsed-record.ts';
 
 /** Why a CSV row could not be decoded; each becomes a rejection reason. */
@@ -125,16 +126,13 @@ class CsvRecordReader implements AsyncIterableIterator<ExportRecord> {
   #cell = 0;
   #rowLine = 1;
   #prefixedCells: number[] = [];
-  /** The start of a row that continues in a later chunk, and its last byte. */
-  #carried: Buffer[] = [];
-  #carriedBytes = 0;
-  #lastCarriedByte = -1;
-  /** Inside a row already known to be too long: its bytes are dropped as they come. */
-  #skipping = false;
+  /** The start of a row that continues in a later chunk. */
+  readonly #carried: CarriedBytes;
 
   constructor(chunks: AsyncIterator<Buffer>, options: CsvReaderOptions) {
     this.#chunks = chunks;
     this.#maxRecordBytes = options.maxRecordBytes;
+    this.#carried = new CarriedBytes(options.maxRecordBytes);
     this.#stripFormulaPrefix = options.stripFormulaPrefix;
     this.#failure = options.failure;
   }
@@ -226,7 +224,7 @@ class CsvRecordReader implements AsyncIterableIterator<ExportRecord> {
       }
     }
     this.#state = state;
-    this.#carry(chunk.subarray(rowStart));
+    this.#carried.add(chunk.subarray(rowStart));
     return rows;
   }
 
@@ -234,43 +232,20 @@ class CsvRecordReader implements AsyncIterableIterator<ExportRecord> {
   #rowEndingAt(chunk: Buffer, start: number, end: number): FramedRow | undefined {
     const line = this.#rowLine;
     const carried = this.#carried;
-    const total = this.#carriedBytes + (end - start);
-    const beforeNewline = end - 2 >= start ? chunk[end - 2] : this.#lastCarriedByte;
+    const total = carried.length + (end - start);
+    const beforeNewline = end - 2 >= start ? chunk[end - 2] : carried.lastByte;
     // The line break (LF or CRLF) does not count towards the limit, nor make a line non-blank.
     const contentBytes = total - (beforeNewline === carriageReturn ? 2 : 1);
-    const skipped = this.#skipping;
     const prefixedCells = this.#prefixedCells;
-    this.#carried = [];
-    this.#carriedBytes = 0;
-    this.#lastCarriedByte = -1;
-    this.#skipping = false;
     this.#cell = 0;
     if (prefixedCells.length > 0) this.#prefixedCells = [];
-    if (skipped || contentBytes > this.#maxRecordBytes) {
+    if (carried.tooLong || contentBytes > this.#maxRecordBytes) {
+      carried.clear();
       return { line, unreadable: reasons.recordTooLong };
     }
+    const bytes = carried.take(chunk.subarray(start, end));
     if (contentBytes === 0) return undefined;
-    const bytes =
-      carried.length === 0
-        ? chunk.subarray(start, end)
-        : Buffer.concat([...carried, chunk.subarray(start, end)], total);
     return prefixedCells.length > 0 ? { line, bytes, prefixedCells } : { line, bytes };
-  }
-
-  /** Keeps `bytes`, the start of a row whose end has not arrived yet. */
-  #carry(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    this.#lastCarriedByte = bytes[bytes.length - 1] as number;
-    if (this.#skipping) return;
-    this.#carriedBytes += bytes.length;
-    // One byte of slack: a CR before the LF does not count towards the limit.
-    if (this.#carriedBytes > this.#maxRecordBytes + 1) {
-      this.#carried = [];
-      this.#carriedBytes = 0;
-      this.#skipping = true;
-      return;
-    }
-    this.#carried.push(bytes);
   }
 
   /** The last row, when the file does not end with a line break. */
@@ -278,7 +253,7 @@ class CsvRecordReader implements AsyncIterableIterator<ExportRecord> {
     if (this.#state === inQuotedCell || this.#state === atQuotedCellStart) {
       return [{ line: this.#rowLine, unreadable: reasons.unclosedQuote }];
     }
-    if (this.#carriedBytes === 0 && !this.#skipping) return [];
+    if (!this.#carried.pending) return [];
     // As if the file ended with a line break, which csv-parse reads the same as none.
     const row = this.#rowEndingAt(Buffer.from('\n'), 0, 1);
     return row === undefined ? [] : [row];

@@ -162,19 +162,14 @@ class ExportLineReader extends BatchReader<ExportLine> {
   #start = 0;
   /** Lines of the current chunk from this offset on are known to be valid UTF-8. */
   #validFrom = Number.POSITIVE_INFINITY;
-  /**
-   * The start of a line that continues in a later chunk: views of the chunks, joined once the
-   * line ends, so a line spread over many small chunks costs one copy, not one per chunk.
-   */
-  #carried: Buffer[] = [];
-  #carriedBytes = 0;
-  /** Inside a line already known to be too long: its bytes are dropped as they come. */
-  #skipping = false;
+  /** The start of a line that continues in a later chunk. */
+  readonly #carried: CarriedBytes;
 
   constructor(chunks: AsyncGenerator<Buffer>, maxLineBytes: number) {
     super();
     this.#chunks = chunks;
     this.#maxLineBytes = maxLineBytes;
+    this.#carried = new CarriedBytes(maxLineBytes);
   }
 
   /**
@@ -193,12 +188,12 @@ class ExportLineReader extends BatchReader<ExportLine> {
           if (end === -1) break;
           this.#start = end + 1;
           lines.push(
-            this.#carriedBytes > 0 || this.#skipping
+            this.#carried.pending
               ? this.#carriedLineEndingWith(chunk.subarray(start, end))
               : this.#lineOf(chunk, start, end, start >= this.#validFrom),
           );
         }
-        this.#carry(chunk.subarray(this.#start));
+        this.#carried.add(chunk.subarray(this.#start));
         this.#chunk = undefined;
         if (lines.length > 0) return lines;
       }
@@ -215,7 +210,7 @@ class ExportLineReader extends BatchReader<ExportLine> {
       }
       if (next.done) {
         this.#done = true;
-        if (this.#carriedBytes === 0 && !this.#skipping) return undefined;
+        if (!this.#carried.pending) return undefined;
         return [this.#carriedLineEndingWith(Buffer.alloc(0))];
       }
       this.#startChunk(next.value);
@@ -239,7 +234,7 @@ class ExportLineReader extends BatchReader<ExportLine> {
     // multi-byte character, so the lines of a valid run are valid too. Only a failing run is
     // checked line by line, to find which lines are bad. A line carried in from the previous
     // chunk is checked on its own once joined.
-    const wholeLinesFrom = this.#carriedBytes > 0 || this.#skipping ? first + 1 : 0;
+    const wholeLinesFrom = this.#carried.pending ? first + 1 : 0;
     const last = chunk.lastIndexOf(newline);
     if (wholeLinesFrom <= last && isUtf8(chunk.subarray(wholeLinesFrom, last))) {
       this.#validFrom = wholeLinesFrom;
@@ -263,32 +258,80 @@ class ExportLineReader extends BatchReader<ExportLine> {
 
   /** Ends the line that started in an earlier chunk with `tail`, the bytes before its LF. */
   #carriedLineEndingWith(tail: Buffer): ExportLine {
-    const total = this.#carriedBytes + tail.length;
-    const overLimit = this.#skipping || total > this.#maxLineBytes + 1;
-    const pieces = this.#carried;
-    this.#carried = [];
-    this.#carriedBytes = 0;
-    this.#skipping = false;
-    if (overLimit) {
+    const carried = this.#carried;
+    if (carried.tooLong || carried.length + tail.length > this.#maxLineBytes + 1) {
+      carried.clear();
       this.#line += 1;
       return { line: this.#line, text: '', unreadable: tooLong };
     }
-    const bytes = pieces.length === 0 ? tail : Buffer.concat([...pieces, tail], total);
+    const bytes = carried.take(tail);
     return this.#lineOf(bytes, 0, bytes.length, false);
   }
+}
 
-  /** Keeps `bytes`, the start of a line whose end has not arrived yet. */
-  #carry(bytes: Buffer): void {
-    if (this.#skipping || bytes.length === 0) return;
-    this.#carriedBytes += bytes.length;
-    // One byte of slack: a CR before the LF does not count towards the limit.
-    if (this.#carriedBytes > this.#maxLineBytes + 1) {
-      this.#carried = [];
-      this.#carriedBytes = 0;
-      this.#skipping = true;
+/**
+ * The start of a record (a line, a CSV row) that continues in a later chunk: views of the
+ * chunks, joined once the record ends, so a record spread over many small chunks costs one copy,
+ * not one per chunk. Past `maxBytes` (plus one byte of slack: a CR before the LF does not count),
+ * its bytes are dropped as they come and the record is known to be too long.
+ */
+export class CarriedBytes {
+  readonly #maxBytes: number;
+  #pieces: Buffer[] = [];
+  #length = 0;
+  #tooLong = false;
+  #lastByte = -1;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Whether a record is under way: bytes held, or dropped for being too long. */
+  get pending(): boolean {
+    return this.#length > 0 || this.#tooLong;
+  }
+
+  /** Bytes held (0 once the record is known to be too long). */
+  get length(): number {
+    return this.#length;
+  }
+
+  get tooLong(): boolean {
+    return this.#tooLong;
+  }
+
+  /** The last byte carried, held or dropped; -1 when none. */
+  get lastByte(): number {
+    return this.#lastByte;
+  }
+
+  add(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.#lastByte = bytes[bytes.length - 1] as number;
+    if (this.#tooLong) return;
+    this.#length += bytes.length;
+    if (this.#length > this.#maxBytes + 1) {
+      this.#pieces = [];
+      this.#length = 0;
+      this.#tooLong = true;
       return;
     }
-    this.#carried.push(bytes);
+    this.#pieces.push(bytes);
+  }
+
+  /** The record's bytes, the carried ones then `tail`; the carry is empty again after. */
+  take(tail: Buffer): Buffer {
+    const pieces = this.#pieces;
+    const total = this.#length + tail.length;
+    this.clear();
+    return pieces.length === 0 ? tail : Buffer.concat([...pieces, tail], total);
+  }
+
+  clear(): void {
+    this.#pieces = [];
+    this.#length = 0;
+    this.#tooLong = false;
+    this.#lastByte = -1;
   }
 }
 
