@@ -11,7 +11,14 @@ export const workosMetadataLimits = {
 /** Pairs this tool always writes (`import_source`, `import_digest`); sources get the rest. */
 export const importMetadataPairs = 2;
 
-const printableAscii = /^[\x20-\x7e]*$/;
+/** Whether every character is printable ASCII (0x20 to 0x7e); a loop, as a regex costs more. */
+function isPrintableAscii(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code > 0x7e) return false;
+  }
+  return true;
+}
 
 export interface FittedMetadata {
   metadata: Record<string, string>;
@@ -34,13 +41,13 @@ export function fitMetadata(candidates: Iterable<[string, unknown]>, room: numbe
       kept.length < room &&
       key.length > 0 &&
       key.length <= workosMetadataLimits.maxKeyLength &&
-      printableAscii.test(key) &&
+      isPrintableAscii(key) &&
       typeof value === 'string' &&
       value.length <= workosMetadataLimits.maxValueLength &&
-      printableAscii.test(value) &&
+      isPrintableAscii(value) &&
       !kept.some(([keptKey]) => keptKey === key);
     if (fits) kept.push([key, value]);
-    else dropped.push(printableAscii.test(key) ? key.slice(0, 40) : 'non_ascii_key');
+    else dropped.push(isPrintableAscii(key) ? key.slice(0, 40) : 'non_ascii_key');
   }
   // fromEntries defines each pair as a plain own property (a key named `__proto__` stays a key)
   // in one go; one grown by defineProperty is slower to build and to serialize.

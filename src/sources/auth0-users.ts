@@ -256,7 +256,10 @@ function auth0MetadataOf(
     customerMetadataRoom,
   );
   return {
-    metadata: { ...fixed.metadata, ...customer.metadata },
+    metadata:
+      Object.keys(customer.metadata).length === 0
+        ? fixed.metadata
+        : { ...fixed.metadata, ...customer.metadata },
     droppedKeys: fixed.dropped.length + customer.dropped.length,
   };
 }

@@ -72,6 +72,9 @@ describe('Function: fitMetadata()', () => {
     ['a value over 600 characters', ['k', 'v'.repeat(601)]],
     ['a non-ASCII value', ['k', 'café']],
     ['a non-ASCII key', ['clé', 'v']],
+    ['a value with a control character', ['k', 'a\tb']],
+    ['a value with DEL', ['k', 'a\u007f']],
+    ['a key with a line break', ['k\n', 'v']],
   ] as const)('drops %s', (_, pair) => {
     expect(fitMetadata([[pair[0], pair[1]]], 5)).toEqual({
       metadata: {},
@@ -83,6 +86,13 @@ describe('Function: fitMetadata()', () => {
     const { metadata } = fitMetadata([['__proto__', 'x']], 5);
     expect(Object.keys(metadata)).toEqual(['__proto__']);
     expect(Object.getPrototypeOf(metadata)).toBe(Object.prototype);
+  });
+
+  it('keeps every printable ASCII character, space and tilde included', () => {
+    const printable = Array.from({ length: 0x7f - 0x20 }, (_, index) =>
+      String.fromCharCode(0x20 + index),
+    ).join('');
+    expect(fitMetadata([['k', printable]], 5)).toEqual({ metadata: { k: printable }, dropped: [] });
   });
 
   it('keeps pairs in the order given until the room is full', () => {
