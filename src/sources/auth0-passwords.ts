@@ -1,4 +1,3 @@
-import { externalIdFor } from '../pipeline/external-id.ts';
 import { isIndexableBcryptHash } from '../pipeline/password-index.ts';
 import {
   isPlausibleEmail,
@@ -6,6 +5,7 @@ import {
   type ParsedRecord,
   type PlannedRecord,
   plannedUserOf,
+  userIdentity,
 } from './parsed-record.ts';
 
 /** Whether a line of an Auth0 export is a record of the password-hash export (from Auth0 support). */
@@ -30,10 +30,7 @@ export function parseAuth0PasswordRecord(record: Record<string, unknown>): Parse
   return {
     kind: 'user',
     user: {
-      sourceId,
-      externalId: externalIdFor(sourceId),
-      email,
-      emailVerified,
+      ...userIdentity({ sourceId, email, emailVerified }),
       source: 'auth0',
       ...(passwordHash === undefined ? {} : { passwordHash, passwordHashType: 'bcrypt' }),
       ...(note === undefined ? {} : { note }),

@@ -1,4 +1,4 @@
-import { externalIdFor, maxExternalIdLength } from '../pipeline/external-id.ts';
+import { maxExternalIdLength } from '../pipeline/external-id.ts';
 import {
   fitMetadata,
   importMetadataPairs,
@@ -17,6 +17,7 @@ import {
   type ParsedRecord,
   type RecordMapper,
   type RecordPlanner,
+  userIdentity,
 } from './parsed-record.ts';
 
 /**
@@ -124,12 +125,13 @@ function auth0UserFromRecord(
   return {
     kind: 'user',
     user: {
-      sourceId,
-      externalId: externalIdFor(sourceId),
-      email,
-      emailVerified: record.email_verified === true,
-      ...(firstName === undefined ? {} : { firstName }),
-      ...(lastName === undefined ? {} : { lastName }),
+      ...userIdentity({
+        sourceId,
+        email,
+        emailVerified: record.email_verified === true,
+        firstName,
+        lastName,
+      }),
       source: 'auth0',
       metadata,
       ...noteOf([

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
-import { externalIdFor, maxExternalIdLength } from '../pipeline/external-id.ts';
+import { maxExternalIdLength } from '../pipeline/external-id.ts';
 import {
   fitMetadata,
   importMetadataPairs,
@@ -11,6 +11,7 @@ import {
   nonEmptyString,
   type ParsedRecord,
   type RecordMapper,
+  userIdentity,
 } from './parsed-record.ts';
 import {
   inferHashType,
@@ -254,12 +255,7 @@ export function sourceUserRecord(parts: SourceUserParts): ParsedRecord {
   return {
     kind: 'user',
     user: {
-      sourceId,
-      externalId: externalIdFor(sourceId),
-      email,
-      emailVerified: parts.emailVerified,
-      ...(firstName === undefined ? {} : { firstName }),
-      ...(lastName === undefined ? {} : { lastName }),
+      ...userIdentity({ sourceId, email, emailVerified: parts.emailVerified, firstName, lastName }),
       ...(parts.password.passwordHash === undefined
         ? {}
         : {

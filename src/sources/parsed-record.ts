@@ -1,3 +1,4 @@
+import { externalIdFor } from '../pipeline/external-id.ts';
 import type { ImportMembership, ImportOrganization, ImportUser } from '../pipeline/user-message.ts';
 
 /** What a source makes of one record of its export. */
@@ -76,6 +77,31 @@ export function plannedUserOf(user: Omit<PlannedUser, 'kind'>): PlannedUser {
     email,
     ...(passwordHash === undefined ? {} : { passwordHash }),
     ...(note === undefined ? {} : { note }),
+  };
+}
+
+/**
+ * The fields every source's user starts with: its id and the external id derived from it, its
+ * email and verification, and the names it has.
+ */
+export function userIdentity(fields: {
+  sourceId: string;
+  email: string;
+  emailVerified: boolean;
+  firstName?: string | undefined;
+  lastName?: string | undefined;
+}): Pick<
+  ImportUser,
+  'sourceId' | 'externalId' | 'email' | 'emailVerified' | 'firstName' | 'lastName'
+> {
+  const { sourceId, email, emailVerified, firstName, lastName } = fields;
+  return {
+    sourceId,
+    externalId: externalIdFor(sourceId),
+    email,
+    emailVerified,
+    ...(firstName === undefined ? {} : { firstName }),
+    ...(lastName === undefined ? {} : { lastName }),
   };
 }
 
