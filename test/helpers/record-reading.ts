@@ -59,3 +59,21 @@ export function recordReading(layout: ReadExportRecordsOptions['layout']) {
   }
   return { readAll, readUntilFailure };
 }
+
+/**
+ * `bytes` in 1 KiB chunks from a source that notes when it is let go (its generator finished or
+ * returned early), so a test can check that a reader stopping early releases it.
+ */
+export function releasableSource(bytes: Buffer) {
+  const state = { released: false };
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      for (let offset = 0; offset < bytes.length; offset += 1024) {
+        yield bytes.subarray(offset, offset + 1024);
+      }
+    } finally {
+      state.released = true;
+    }
+  }
+  return { chunks: chunks(), released: () => state.released };
+}

@@ -14,12 +14,12 @@ import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
 
 const apiKey = 'sk_test_auth0_tenant';
 const clientId = 'client_auth0_tenant';
-const fixtures = join(import.meta.dirname, '../fixtures/auth0/tenant');
 
 /** The passwords behind the fixture's bcrypt hashes (test data, generated for it). */
 const passwords: Record<string, string> = {
@@ -56,10 +56,6 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     await workspace.cleanup();
   });
 
-  function fixture(name: string) {
-    return join(fixtures, name);
-  }
-
   async function run(
     files: LocalMigrationOptions['files'],
     extra: Partial<LocalMigrationOptions> = {},
@@ -92,7 +88,7 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   }
 
   it('imports users and password hashes given together as one job, with one WorkOS write per user', async () => {
-    const result = await run([[fixture('users.ndjson'), fixture('passwords.ndjson')]]);
+    const result = await run([[tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')]]);
 
     // 13 user lines + 10 password lines, every one accounted for.
     expect(result.unaccounted).toBe(0);
@@ -174,7 +170,7 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   });
 
   it('agrees with `validate`, which reads the same files without calling WorkOS, on every count', async () => {
-    const files = [fixture('users.ndjson'), fixture('passwords.ndjson')];
+    const files = [tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')];
     const preview = await validateExport({ files });
     const callsBefore = emulator.stats().requests;
     expect(callsBefore).toBe(0);
@@ -205,19 +201,19 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   it('ends in the same WorkOS state as the two files imported one after the other, in either order', async () => {
     // Without the blocked user's hash: imported alone, a password export cannot know she is blocked.
     const passwordsWithoutBlocked = join(workspace.directory, 'passwords-unblocked.ndjson');
-    const lines = (await readFile(fixture('passwords.ndjson'), 'utf8')).split('\r\n');
+    const lines = (await readFile(tenantFixture('passwords.ndjson'), 'utf8')).split('\r\n');
     await writeFile(
       passwordsWithoutBlocked,
       lines.filter((line) => !line.includes('mallory')).join('\n'),
     );
 
-    await run([[fixture('users.ndjson'), passwordsWithoutBlocked]]);
+    await run([[tenantFixture('users.ndjson'), passwordsWithoutBlocked]]);
     const joined = workosState();
     emulator.reset();
-    await run([fixture('users.ndjson'), passwordsWithoutBlocked]);
+    await run([tenantFixture('users.ndjson'), passwordsWithoutBlocked]);
     const usersFirst = workosState();
     emulator.reset();
-    await run([passwordsWithoutBlocked, fixture('users.ndjson')]);
+    await run([passwordsWithoutBlocked, tenantFixture('users.ndjson')]);
     const passwordsFirst = workosState();
 
     expect(usersFirst).toEqual(joined);
@@ -226,13 +222,13 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   });
 
   it('reads the CSV export (quoted, formula-guarded, multi-line) and the JSON array export like the NDJSON one', async () => {
-    const csvRun = await run([fixture('users.csv')]);
+    const csvRun = await run([tenantFixture('users.csv')]);
     const fromCsv = workosState();
     emulator.reset();
-    const arrayRun = await run([fixture('users.json')]);
+    const arrayRun = await run([tenantFixture('users.json')]);
     const fromArray = workosState();
     emulator.reset();
-    await run([fixture('users.ndjson')]);
+    await run([tenantFixture('users.ndjson')]);
     const fromNdjson = workosState();
 
     expect(fromArray).toEqual(fromNdjson);
@@ -254,17 +250,19 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   it('changes nothing when the job, or either file alone, is imported again', async () => {
     // Alone, a password export cannot know who is blocked: the blocked user's line is left out.
     const passwordsWithoutBlocked = join(workspace.directory, 'passwords-again.ndjson');
-    const lines = (await readFile(fixture('passwords.ndjson'), 'utf8')).split('\r\n');
+    const lines = (await readFile(tenantFixture('passwords.ndjson'), 'utf8')).split('\r\n');
     await writeFile(
       passwordsWithoutBlocked,
       lines.filter((line) => !line.includes('mallory')).join('\n'),
     );
-    await run([[fixture('users.ndjson'), fixture('passwords.ndjson')]]);
+    await run([[tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')]]);
     const before = workosState();
     const stamps = new Map(emulator.users().map((user) => [user.id, user.updatedAt]));
 
-    const jobAgain = await run([[fixture('users.ndjson'), fixture('passwords.ndjson')]]);
-    const usersAgain = await run([fixture('users.ndjson')]);
+    const jobAgain = await run([
+      [tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')],
+    ]);
+    const usersAgain = await run([tenantFixture('users.ndjson')]);
     const passwordsAgain = await run([passwordsWithoutBlocked]);
 
     expect(workosState()).toEqual(before);
@@ -276,7 +274,7 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   });
 
   it('sends one password-reset email to each user created without a usable hash, when asked, and none on a re-run', async () => {
-    const files = [fixture('users.ndjson'), fixture('passwords.ndjson')];
+    const files = [tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')];
 
     const result = await run([files], { jobOptions: { sendPasswordResets: true } });
     await run([files], { jobOptions: { sendPasswordResets: true } });
@@ -293,18 +291,10 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   });
 
   it('gives a user in three organizations three memberships, when the user already existed', async () => {
-    await run([fixture('users.ndjson')]);
+    await run([tenantFixture('users.ndjson')]);
     const manifestDirectory = workspace.directory;
-    for (const name of [
-      'users.ndjson',
-      'passwords.ndjson',
-      'organizations.json',
-      'members-acme.json',
-      'members-globex.json',
-      'members-initech.json',
-      'manifest.json',
-    ]) {
-      await copyFile(fixture(name), join(manifestDirectory, name));
+    for (const name of [...tenantExportFiles, 'manifest.json']) {
+      await copyFile(tenantFixture(name), join(manifestDirectory, name));
     }
 
     const result = await run([join(manifestDirectory, 'manifest.json')]);

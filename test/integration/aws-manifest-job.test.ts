@@ -1,23 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import {
   type AwsPipelineFixture,
   createAwsPipelineFixture,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
 import { comparableUsers } from '../helpers/emulated-users.ts';
-
-const fixtures = join(import.meta.dirname, '../fixtures/auth0/tenant');
-const tenantFiles = [
-  'users.ndjson',
-  'passwords.ndjson',
-  'organizations.json',
-  'members-acme.json',
-  'members-globex.json',
-  'members-initech.json',
-];
 
 describe('On AWS (moto): a job of several files, started by its manifest', () => {
   let pipeline: AwsPipelineFixture;
@@ -31,14 +21,14 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
 
   it('imports organizations, users joined with their hashes, and memberships, accounting for every line of every file', async () => {
     // Prepare: the files first (gzip for the users, as Auth0 delivers them), the manifest last.
-    for (const name of tenantFiles) {
-      const content = await readFile(join(fixtures, name));
+    for (const name of tenantExportFiles) {
+      const content = await readFile(tenantFixture(name));
       await pipeline.uploadFile(
         `jobs/tenant/${name === 'users.ndjson' ? 'users.ndjson.gz' : name}`,
         name === 'users.ndjson' ? gzipSync(content) : content,
       );
     }
-    const manifest = JSON.parse(await readFile(join(fixtures, 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(await readFile(tenantFixture('manifest.json'), 'utf8'));
     manifest.files[0].key = 'users.ndjson.gz';
     const event = await pipeline.uploadFile('jobs/tenant/manifest.json', JSON.stringify(manifest));
 
@@ -58,7 +48,7 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
     expect(emulator.memberships()).toHaveLength(6);
     const files = new Set(outcomes.map((outcome) => outcome.origin.sourceFile));
     expect([...files].sort()).toEqual(
-      tenantFiles
+      tenantExportFiles
         .map((name) => `jobs/tenant/${name === 'users.ndjson' ? 'users.ndjson.gz' : name}`)
         .sort(),
     );
@@ -70,8 +60,8 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
 
   it('converges on the same WorkOS users whichever Auth0 file is uploaded first, and a re-upload changes nothing', async () => {
     // Alone, a password export cannot know who is blocked: the blocked user's line is left out.
-    const users = await readFile(join(fixtures, 'users.ndjson'));
-    const passwords = (await readFile(join(fixtures, 'passwords.ndjson'), 'utf8'))
+    const users = await readFile(tenantFixture('users.ndjson'));
+    const passwords = (await readFile(tenantFixture('passwords.ndjson'), 'utf8'))
       .split('\r\n')
       .filter((line) => !line.includes('mallory'))
       .join('\n');
@@ -109,7 +99,7 @@ describe('On AWS (moto): a job of several files, started by its manifest', () =>
   it('skips the data files: only a manifest under the job prefix starts a job there', async () => {
     const event = await pipeline.uploadFile(
       'jobs/other/users.ndjson',
-      await readFile(join(fixtures, 'users.ndjson')),
+      await readFile(tenantFixture('users.ndjson')),
     );
 
     const outcomes = await pipeline.splitter(event, splitterContext());

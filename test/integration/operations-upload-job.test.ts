@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
   GetObjectCommand,
@@ -14,6 +13,7 @@ import { runUploadCommand, type UploadCommandOptions } from '../../src/cli/uploa
 import { formatBytes } from '../../src/operations/operator-console.ts';
 import { exportObjectIdentity } from '../../src/operations/upload-export.ts';
 import { jobIdFor } from '../../src/pipeline/job-id.ts';
+import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import {
   createTestAwsClients,
   testAwsCredentials,
@@ -36,17 +36,9 @@ const cloudformation = new CloudFormationClient(clientConfig);
 /** `npm run migrate -- <args>`, with the SDK's default chain pointed at moto. */
 const cli = (args: string[]) => runMigrateCli(args, inject('awsEnvironment'));
 
-const tenant = fileURLToPath(new URL('../fixtures/auth0/tenant/', import.meta.url));
-const users = join(tenant, 'users.ndjson');
-const passwords = join(tenant, 'passwords.ndjson');
-const tenantFiles = [
-  users,
-  passwords,
-  join(tenant, 'organizations.json'),
-  join(tenant, 'members-acme.json'),
-  join(tenant, 'members-globex.json'),
-  join(tenant, 'members-initech.json'),
-];
+const users = tenantFixture('users.ndjson');
+const passwords = tenantFixture('passwords.ndjson');
+const tenantFiles = tenantExportFiles.map(tenantFixture);
 
 /**
  * A deployed environment as `upload` sees it (the same stub as operations-job.test.ts): a
@@ -306,7 +298,7 @@ describe('migrate upload of several files', () => {
   it('uploads a hand-written manifest as written, after the files it names', async () => {
     const environment = await deployEnvironment();
     const { s3, written } = recordingS3();
-    const manifestFile = join(tenant, 'manifest.json');
+    const manifestFile = tenantFixture('manifest.json');
 
     const { code, stdout, stderr } = await upload(
       tenantFiles,
@@ -329,7 +321,7 @@ describe('migrate upload of several files', () => {
   it('uploads no manifest when a file fails, says no import started, and exits 1', async () => {
     const environment = await deployEnvironment();
     const { s3 } = recordingS3({ failKey: 'jobs/broken/passwords.ndjson' });
-    const organizations = join(tenant, 'organizations.json');
+    const organizations = tenantFixture('organizations.json');
 
     const { code, stdout, stderr } = await upload(
       [users, passwords, organizations],
@@ -415,8 +407,8 @@ describe('migrate upload refusals', () => {
     ],
     [
       'a file named manifest.json among the files of a job',
-      [join(tenant, 'manifest.json'), users],
-      `Error: ${join(tenant, 'manifest.json')} would be uploaded as the job's manifest.json, whose ` +
+      [tenantFixture('manifest.json'), users],
+      `Error: ${tenantFixture('manifest.json')} would be uploaded as the job's manifest.json, whose ` +
         'upload starts the job; pass a hand-written manifest with --manifest <file>, or rename the file\n',
     ],
   ])('exits 2 and uploads nothing for %s', async (_, args, message) => {

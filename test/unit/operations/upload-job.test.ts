@@ -14,6 +14,7 @@ import {
   jobFolderKeyFor,
   jobManifestKeyFor,
   jobNameProblem,
+  type UploadJobRequest,
   uploadJob,
 } from '../../../src/operations/upload-job.ts';
 import { jobIdFor } from '../../../src/pipeline/job-id.ts';
@@ -171,6 +172,18 @@ describe('uploadJob()', () => {
     return [users, passwords];
   }
 
+  /** Uploads `files` as the job `acme` to `jobs/` of the exports bucket, with `request` added. */
+  function uploadAcme(files: string[], request: Partial<UploadJobRequest> = {}) {
+    return uploadJob({
+      s3,
+      bucket: 'exports-bucket',
+      jobPrefix: 'jobs/',
+      jobName: 'acme',
+      files,
+      ...request,
+    });
+  }
+
   /** Each PUT's key, in the order S3 received them, and each body as text. */
   function puts(): { key: string | undefined; body: string }[] {
     return s3Mock.commandCalls(PutObjectCommand).map((call) => ({
@@ -188,12 +201,7 @@ describe('uploadJob()', () => {
       .resolves({ ETag: '"0f0f"', VersionId: 'v-manifest' });
     const reported: string[] = [];
 
-    const job = await uploadJob({
-      s3,
-      bucket: 'exports-bucket',
-      jobPrefix: 'jobs/',
-      jobName: 'acme',
-      files,
+    const job = await uploadAcme(files, {
       format: 'auth0',
       options: { overwriteExistingUsers: true },
       onFileUploaded: (upload) => reported.push(upload.key),
@@ -234,12 +242,7 @@ describe('uploadJob()', () => {
     const text = '{ "files": [{ "key": "passwords.ndjson" }, { "key": "users.ndjson" }] }\n';
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"e"' });
 
-    const job = await uploadJob({
-      s3,
-      bucket: 'exports-bucket',
-      jobPrefix: 'jobs/',
-      jobName: 'acme',
-      files,
+    const job = await uploadAcme(files, {
       manifest: { file: manifest, text },
     });
 
@@ -255,13 +258,7 @@ describe('uploadJob()', () => {
       .on(PutObjectCommand, { Key: 'jobs/acme/passwords.ndjson' })
       .rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
 
-    const uploading = uploadJob({
-      s3,
-      bucket: 'exports-bucket',
-      jobPrefix: 'jobs/',
-      jobName: 'acme',
-      files,
-    });
+    const uploading = uploadAcme(files);
 
     const error = await uploading.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(JobUploadError);
@@ -279,12 +276,7 @@ describe('uploadJob()', () => {
     const controller = new AbortController();
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"data"' });
 
-    const error = await uploadJob({
-      s3,
-      bucket: 'exports-bucket',
-      jobPrefix: 'jobs/',
-      jobName: 'acme',
-      files,
+    const error = await uploadAcme(files, {
       signal: controller.signal,
       onFileUploaded: (upload) => {
         if (upload.key.endsWith('passwords.ndjson')) controller.abort();
@@ -319,14 +311,7 @@ describe('uploadJob()', () => {
     const files = await exportFiles();
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"data"' });
 
-    const uploading = uploadJob({
-      s3,
-      bucket: 'exports-bucket',
-      jobPrefix: 'jobs/',
-      jobName: 'acme',
-      files,
-      ...request,
-    });
+    const uploading = uploadAcme(files, request);
 
     await expect(uploading).rejects.toThrow(errorType);
     await expect(uploading).rejects.toThrow(message);

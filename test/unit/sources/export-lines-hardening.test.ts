@@ -13,6 +13,7 @@ import {
   type ReadExportLinesOptions,
   readExportLines,
 } from '../../../src/sources/export-lines.ts';
+import { releasableSource } from '../../helpers/record-reading.ts';
 import { linePass } from '../../helpers/split-passes.ts';
 
 /** A damaged input must reject within this, never hang the splitter. */
@@ -467,26 +468,16 @@ describe('Function: readExportLines() hardening', () => {
   ])('when the consumer stops early ($format)', ({ content }) => {
     it('releases the source', async () => {
       // Prepare
-      let released = false;
-      const bytes = content('{"a":1}\n'.repeat(10_000));
-      async function* source(): AsyncGenerator<Buffer> {
-        try {
-          for (let offset = 0; offset < bytes.length; offset += 1024) {
-            yield bytes.subarray(offset, offset + 1024);
-          }
-        } finally {
-          released = true;
-        }
-      }
+      const source = releasableSource(content('{"a":1}\n'.repeat(10_000)));
 
       // Act
-      for await (const line of readExportLines(source())) {
+      for await (const line of readExportLines(source.chunks)) {
         if (line.line === 3) break;
       }
       await nextTurn();
 
       // Assess
-      expect(released).toBe(true);
+      expect(source.released()).toBe(true);
     });
   });
 });

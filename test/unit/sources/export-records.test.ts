@@ -12,7 +12,12 @@ import {
   readExportRecords,
 } from '../../../src/sources/export-records.ts';
 import type { ExportRecord } from '../../../src/sources/parsed-record.ts';
-import { chunksOfSize, deliveries, noHangTimeoutMs } from '../../helpers/record-reading.ts';
+import {
+  chunksOfSize,
+  deliveries,
+  noHangTimeoutMs,
+  releasableSource,
+} from '../../helpers/record-reading.ts';
 
 async function readAll(
   input: AsyncIterable<Uint8Array>,
@@ -181,28 +186,18 @@ describe('Function: readExportRecords()', () => {
   )('with the $layout layout ($format)', ({ layout, text, content }) => {
     it('releases the source when the consumer stops early', async () => {
       // Prepare
-      let released = false;
-      const bytes = content(text);
-      async function* source(): AsyncGenerator<Buffer> {
-        try {
-          for (let offset = 0; offset < bytes.length; offset += 1024) {
-            yield bytes.subarray(offset, offset + 1024);
-          }
-        } finally {
-          released = true;
-        }
-      }
+      const source = releasableSource(content(text));
 
       // Act
       let read = 0;
-      for await (const _ of readExportRecords(source(), { layout })) {
+      for await (const _ of readExportRecords(source.chunks, { layout })) {
         read += 1;
         if (read === 3) break;
       }
       await nextTurn();
 
       // Assess
-      expect(released).toBe(true);
+      expect(source.released()).toBe(true);
     });
 
     it(
