@@ -13,7 +13,7 @@ import type { ConsumerConfig } from '../../src/config.ts';
 import { ConfigError, WorkOsAuthenticationError } from '../../src/errors.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import { userMessageSchema } from '../../src/pipeline/user-message.ts';
+import { importMessageSchema } from '../../src/pipeline/user-message.ts';
 import { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
@@ -136,10 +136,12 @@ async function haltImport(
   const jobIds = new Set<string>();
   for (const message of messages) {
     try {
-      const parsed = userMessageSchema.safeParse(JSON.parse(message.body));
+      // Every kind of message (organizations are split first, so a bad key often meets them
+      // before any user) names its job.
+      const parsed = importMessageSchema.safeParse(JSON.parse(message.body));
       if (parsed.success) jobIds.add(parsed.data.origin.jobId);
     } catch {
-      // Not a user message: it has no job to halt.
+      // Not an import message: it has no job to halt.
     }
   }
   for (const jobId of jobIds) await ledger.haltJob(jobId, error.reason);

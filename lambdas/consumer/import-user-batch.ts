@@ -17,6 +17,7 @@ import {
   type WorkOsTiming,
   type WriteSlots,
 } from '../../src/pipeline/paced-directory.ts';
+import { removeBlockedUser } from '../../src/pipeline/remove-blocked-user.ts';
 import { upsertOrganization } from '../../src/pipeline/upsert-organization.ts';
 import { upsertUser } from '../../src/pipeline/upsert-user.ts';
 import {
@@ -103,8 +104,12 @@ export async function importUserBatch(
 
 /** What one record's import step did in WorkOS. */
 interface StepResult {
-  status: 'created' | 'updated' | 'unchanged';
-  workosId: string;
+  /**
+   * `rejected`: a data condition found in WorkOS (the record's email held by another user, a
+   * blocked user): settled with its reason, never dead-lettered, since no redrive can change it.
+   */
+  status: 'created' | 'updated' | 'unchanged' | 'rejected';
+  workosId?: string;
   reason?: string;
 }
 
@@ -154,7 +159,7 @@ async function importUserMessage(
         origin,
         sourceId: sourceIdOf(parsed),
         status: result.status,
-        workosUserId: result.workosId,
+        ...(result.workosId === undefined ? {} : { workosUserId: result.workosId }),
         ...(result.reason ? { reason: result.reason } : {}),
       },
       deps,
@@ -239,14 +244,26 @@ async function importStep(
         : await upsertUser(directory, message.user, {
             ...(message.options?.overwriteExistingUsers ? { overwriteExistingUsers: true } : {}),
           });
+      if (result.status === 'rejected') {
+        return { status: result.status, workosId: result.workosUserId, ...reasonOf([result.reason]) };
+      }
+      const written = { status: result.status, workosUserId: result.workosUserId };
       const notes = [
         'reason' in result ? result.reason : undefined,
         message.user.note,
         shouldSendPasswordReset(message, result.status)
-          ? await sendPasswordReset(message, result, deps, slots, timing)
+          ? await sendPasswordReset(message, written, deps, slots, timing)
           : undefined,
       ];
       return { status: result.status, workosId: result.workosUserId, ...reasonOf(notes) };
+    }
+    case 'blocked_user': {
+      const result = await removeBlockedUser(directory, message.blockedUser);
+      return {
+        status: result.status,
+        ...(result.workosUserId === undefined ? {} : { workosId: result.workosUserId }),
+        reason: result.reason,
+      };
     }
     case 'organization': {
       const result = await upsertOrganization(
@@ -314,7 +331,7 @@ const passwordResetNote = 'password_reset_required';
  */
 async function sendPasswordReset(
   message: ParsedUserMessage,
-  written: { status: StepResult['status']; workosUserId: string },
+  written: { status: 'created' | 'updated' | 'unchanged'; workosUserId: string },
   deps: ImportUserBatchDependencies,
   slots: WriteSlots,
   timing: WorkOsTiming,

@@ -1,3 +1,4 @@
+import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import {
   type DuplicateEmailPlan,
   DuplicateEmailPlanner,
@@ -80,6 +81,8 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
     ...(passwordsFile === undefined ? {} : { passwordsFile }),
     ...(passwordLinesLeft === undefined ? {} : { passwordLinesLeft }),
     passwordsAlone: !job.files.some((file) => file.kind === 'users'),
+    importOrphanPasswords: job.options.importOrphanPasswords === true,
+    source: job.format,
   };
   return job.files.map((file) => {
     const joined = file === passwordsFile && passwords !== undefined;
@@ -301,6 +304,10 @@ interface PassContext {
   passwordLinesLeft?: PlannedPasswordLine[];
   /** The job's only users are the password export's: they most likely exist in WorkOS. */
   passwordsAlone: boolean;
+  /** Password records whose user the users export does not hold become users of their own. */
+  importOrphanPasswords: boolean;
+  /** The job's source, as WorkOS users imported from it name it (`import_source`). */
+  source: SourceFormat;
 }
 
 function deciderFor(
@@ -388,6 +395,9 @@ function decideUser(
   context: PassContext,
 ): SplitDecision {
   if (parsed === undefined) return { action: 'none' };
+  if (parsed.kind === 'rejected' && parsed.reason === blockedReason && parsed.sourceId) {
+    return enqueueBlockedUser(parsed.sourceId, origin, context);
+  }
   if (parsed.kind === 'rejected' && parsed.sourceId !== undefined) {
     const joined = joinedPasswordOrigin(parsed.sourceId, context);
     const outcomes: RecordOutcome[] = [
@@ -464,10 +474,47 @@ function decidePasswordRecord(
       };
     }
     // Read on its own, a password export most likely follows its users: look up, then update.
-    return enqueueUser({ ...parsed.user, existingLikely: true }, origin, context);
+    return enqueueUser(
+      { ...parsed.user, existingLikely: true, onlyInPasswordExport: true },
+      origin,
+      context,
+    );
   }
-  // In a job with the users export, a password record without its user is a user of its own.
-  return enqueueUser(parsed.user, origin, context);
+  // The users export is the tenant's list of who exists: a password record without its user
+  // belongs to a user deleted since, or to another connection. Creating it would bring a
+  // deleted account back with a working password.
+  if (!context.importOrphanPasswords) {
+    return rejected(origin, orphanPasswordReason, sourceId);
+  }
+  return enqueueUser({ ...parsed.user, onlyInPasswordExport: true }, origin, context);
+}
+
+const orphanPasswordReason = 'orphan_password';
+/** The reason sources give a record of a user they mark blocked or disabled. */
+const blockedReason = 'blocked';
+
+/**
+ * A blocked user is never created, but WorkOS may hold one this tool created for them earlier
+ * (from a password export read on its own, before the users export): the consumer looks, and
+ * removes it while it has never signed in. Its joined password line ends with it.
+ */
+function enqueueBlockedUser(
+  sourceId: string,
+  origin: RecordOrigin,
+  context: PassContext,
+): SplitDecision {
+  const joined = joinedPasswordOrigin(sourceId, context);
+  return {
+    action: 'enqueue',
+    message: {
+      version: 1,
+      kind: 'blocked_user',
+      origin,
+      blockedUser: { sourceId, externalId: externalIdFor(sourceId), source: context.source },
+      deferrals: 0,
+      ...(joined === undefined ? {} : { joined: [joined] }),
+    },
+  };
 }
 
 function enqueueUser(

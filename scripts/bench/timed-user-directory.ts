@@ -54,6 +54,10 @@ export class TimedUserDirectory implements UserDirectory {
     return this.#inner.findUserByEmail(email);
   }
 
+  deleteUser(userId: string): Promise<void> {
+    return this.#inner.deleteUser(userId);
+  }
+
   #accepted(sentAt: number): void {
     const timeline = this.timeline;
     timeline.acceptedWrites += 1;

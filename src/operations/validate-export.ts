@@ -5,7 +5,11 @@ import { describeLocalJob, openLocalFile } from '../local/local-job.ts';
 import type { PipelineLogger } from '../logger.ts';
 import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../pipeline/outcome.ts';
-import type { ImportMessage } from '../pipeline/user-message.ts';
+import {
+  type BlockedUserMessage,
+  type ImportMessage,
+  recordPosition,
+} from '../pipeline/user-message.ts';
 import type { UserMessageSink } from '../queue/queue-types.ts';
 
 /** What a job would do, read exactly as the splitter reads it, with no API called. */
@@ -79,9 +83,11 @@ export async function validateExport({
     notes: {},
     settled: [],
   };
+  const blockedOutcomes: RecordOutcome[] = [];
   const sink: UserMessageSink = {
     async enqueue(message) {
-      countMessage(summary, message);
+      if ('blockedUser' in message) blockedOutcomes.push(...blockedUserOutcomes(message));
+      else countMessage(summary, message);
     },
     async flush() {},
   };
@@ -92,7 +98,10 @@ export async function validateExport({
     { sink, ledger, logger: silentLogger },
   );
   summary.read = split.read;
-  for await (const outcome of ledger.listOutcomes(jobId)) {
+  const settled = [...(await collect(ledger.listOutcomes(jobId))), ...blockedOutcomes].sort(
+    (a, b) => recordPosition(a.origin) - recordPosition(b.origin),
+  );
+  for (const outcome of settled) {
     summary.settled.push(outcome);
     if (outcome.status === 'rejected') {
       summary.rejected += 1;
@@ -117,7 +126,36 @@ export async function validateExport({
   return summary;
 }
 
-function countMessage(summary: ValidationSummary, message: ImportMessage): void {
+/**
+ * A blocked user is checked against WorkOS by the consumer (a user this tool created for them
+ * earlier is removed). Validate calls no API, so it reports the record as it ends when WorkOS
+ * holds no such user: rejected `blocked`, with its joined password line.
+ */
+function blockedUserOutcomes(message: BlockedUserMessage): RecordOutcome[] {
+  const sourceId = message.blockedUser.sourceId;
+  return [
+    { origin: message.origin, sourceId, status: 'rejected', reason: 'blocked' },
+    ...(message.joined ?? []).map(
+      (origin): RecordOutcome => ({
+        origin,
+        sourceId,
+        status: 'rejected',
+        reason: `joined_into_line:${message.origin.line}`,
+      }),
+    ),
+  ];
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const collected: T[] = [];
+  for await (const item of items) collected.push(item);
+  return collected;
+}
+
+function countMessage(
+  summary: ValidationSummary,
+  message: Exclude<ImportMessage, BlockedUserMessage>,
+): void {
   if ('organization' in message) {
     summary.toImport.organizations += 1;
     return;

@@ -35,6 +35,12 @@ export const manifestOptionsSchema = jobOptionsSchema
   .extend({
     /** Import users the source has blocked or disabled; they are rejected (`blocked`) otherwise. */
     importBlockedUsers: z.boolean().optional(),
+    /**
+     * In a job with the users export, import password-export records whose user the users
+     * export does not hold (deleted since, or of another connection) as users of their own;
+     * they are rejected (`orphan_password`) otherwise.
+     */
+    importOrphanPasswords: z.boolean().optional(),
     /** Source role name → WorkOS role slug, for memberships. */
     roleSlugs: z.record(z.string(), z.string().min(1)).optional(),
     firebase: firebaseParametersSchema.optional(),

@@ -58,6 +58,8 @@ export function pacedUserDirectory(
     findUserByExternalId: (externalId: string) =>
       timed(timing, () => directory.findUserByExternalId(externalId)),
     findUserByEmail: (email: string) => timed(timing, () => directory.findUserByEmail(email)),
+    deleteUser: (userId: string) =>
+      inWriteSlot(slots, () => timed(timing, () => directory.deleteUser(userId))),
   };
 }
 

@@ -7,7 +7,11 @@ import type {
 } from '../workos/user-directory.ts';
 import type { ImportUser } from './user-message.ts';
 
-export type UpsertStatus = 'created' | 'updated' | 'unchanged';
+/**
+ * `rejected`: WorkOS holds the record's email under another user and the record cannot stand
+ * for it (a password record whose own user is absent): a data condition, not a failure.
+ */
+export type UpsertStatus = 'created' | 'updated' | 'unchanged' | 'rejected';
 
 export interface UpsertResult {
   status: UpsertStatus;
@@ -90,6 +94,26 @@ export async function upsertUser(
       workosUserId: sameEmail.id,
       reason: 'existing_user_not_overwritten',
     };
+  }
+  return resolveEmailHeldByAnotherUser(sameEmail, user);
+}
+
+/**
+ * WorkOS holds the email under a user with another external id. Only what an operator can fix
+ * and redrive fails; a data condition no redrive can change is settled with its reason:
+ * - a password record whose own user is absent: its hash must never attach to another user,
+ *   so it is rejected (`orphan_password_email_in_use`);
+ * - a holder this tool imported from the same source (its `import_source`): the same email on
+ *   two records of the source, split by different jobs, is what one job merges: the record ends
+ *   `unchanged`, reported as merged into the holder;
+ * - a holder WorkOS has from elsewhere under a foreign external id: failed, for the operator.
+ */
+function resolveEmailHeldByAnotherUser(holder: DirectoryUser, user: ImportUser): UpsertResult {
+  if (user.onlyInPasswordExport) {
+    return { status: 'rejected', workosUserId: holder.id, reason: 'orphan_password_email_in_use' };
+  }
+  if (holder.metadata[importMetadataKeys.source] === user.source) {
+    return { status: 'unchanged', workosUserId: holder.id, reason: 'merged_into_existing_user' };
   }
   throw new PermanentImportError(
     'email_belongs_to_other_user',

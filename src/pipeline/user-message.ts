@@ -36,6 +36,13 @@ export const importUserSchema = z.object({
    * refused create, then the update).
    */
   existingLikely: z.boolean().optional(),
+  /**
+   * The record comes from a password-hash export with no record of its own in a users export
+   * (the password export imported alone, or a job that opts in to importing such records). Its
+   * hash must never attach to another user: when another WorkOS user holds its email, the
+   * record is rejected, not merged.
+   */
+  onlyInPasswordExport: z.boolean().optional(),
   /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
   source: z.string().min(1),
   /**
@@ -180,19 +187,46 @@ export const membershipMessageSchema = z.object({
 });
 export type MembershipMessage = z.input<typeof membershipMessageSchema>;
 
+/**
+ * A user the source marks blocked, in a job that does not import blocked users. Nothing is
+ * created; but a WorkOS user that this tool created for them earlier (from a password export
+ * read before the users export, say) must not stay able to sign in: the consumer removes it
+ * while it has never signed in, and reports it otherwise. Carries no email, name or hash.
+ */
+export const blockedUserSchema = z.object({
+  sourceId: z.string().min(1),
+  externalId: z.string().min(1).max(64),
+  /** The source (`auth0`...), compared with the WorkOS user's `import_source` metadata. */
+  source: z.string().min(1),
+});
+export type BlockedUser = z.infer<typeof blockedUserSchema>;
+
+export const blockedUserMessageSchema = z.object({
+  ...messageEnvelope,
+  kind: z.literal('blocked_user'),
+  blockedUser: blockedUserSchema,
+});
+export type BlockedUserMessage = z.input<typeof blockedUserMessageSchema>;
+
 /** The body of one queue message. Messages without `kind` are users (the first version). */
 export const importMessageSchema = z.union([
   userMessageSchema,
   organizationMessageSchema,
   membershipMessageSchema,
+  blockedUserMessageSchema,
 ]);
-export type ImportMessage = UserMessage | OrganizationMessage | MembershipMessage;
+export type ImportMessage =
+  | UserMessage
+  | OrganizationMessage
+  | MembershipMessage
+  | BlockedUserMessage;
 export type ParsedImportMessage = z.output<typeof importMessageSchema>;
 
 /** The source id of whatever the message imports: for the ledger and the dead-letter report. */
 export function sourceIdOf(message: ImportMessage): string {
   if ('user' in message) return message.user.sourceId;
   if ('organization' in message) return message.organization.sourceId;
+  if ('blockedUser' in message) return message.blockedUser.sourceId;
   return message.membership.sourceId;
 }
 

@@ -40,4 +40,6 @@ export interface UserDirectory {
   updateUser(userId: string, changes: DirectoryUserChanges): Promise<DirectoryUser>;
   findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined>;
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+  /** Deletes the user (with their memberships); a user already gone is not an error. */
+  deleteUser(userId: string): Promise<void>;
 }

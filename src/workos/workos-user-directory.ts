@@ -83,6 +83,16 @@ export class WorkOsUserDirectory implements UserDirectory {
     }
   }
 
+  async deleteUser(userId: string): Promise<void> {
+    try {
+      await this.#workos.userManagement.deleteUser(userId);
+    } catch (error) {
+      // Deleted already (by an earlier delivery of the same record, or by hand): done.
+      if (error instanceof NotFoundException) return;
+      throw classifyWorkOsError(error);
+    }
+  }
+
   async findUserByEmail(email: string): Promise<DirectoryUser | undefined> {
     const page = await callWorkOs(() =>
       this.#workos.userManagement.listUsers({ email: email.toLowerCase(), limit: 2 }),

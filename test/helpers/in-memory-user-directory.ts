@@ -18,7 +18,7 @@ export interface StoredDirectoryUser extends DirectoryUser {
  */
 export class InMemoryUserDirectory implements UserDirectory {
   readonly users = new Map<string, StoredDirectoryUser>();
-  readonly calls = { create: 0, update: 0, findByExternalId: 0, findByEmail: 0 };
+  readonly calls = { create: 0, update: 0, findByExternalId: 0, findByEmail: 0, delete: 0 };
   readonly #scriptedFailures: Partial<Record<keyof UserDirectory, unknown[]>> = {};
   #nextId = 1;
 
@@ -99,6 +99,12 @@ export class InMemoryUserDirectory implements UserDirectory {
     this.#throwScripted('findUserByEmail');
     const user = this.#byEmail(email);
     return user && { ...user };
+  }
+
+  async deleteUser(userId: string): Promise<void> {
+    this.calls.delete += 1;
+    this.#throwScripted('deleteUser');
+    this.users.delete(userId);
   }
 
   #byEmail(email: string): StoredDirectoryUser | undefined {
