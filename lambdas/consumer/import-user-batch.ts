@@ -245,7 +245,11 @@ async function importStep(
             ...(message.options?.overwriteExistingUsers ? { overwriteExistingUsers: true } : {}),
           });
       if (result.status === 'rejected') {
-        return { status: result.status, workosId: result.workosUserId, ...reasonOf([result.reason]) };
+        return {
+          status: result.status,
+          workosId: result.workosUserId,
+          ...reasonOf([result.reason]),
+        };
       }
       const written = { status: result.status, workosUserId: result.workosUserId };
       const notes = [

@@ -1,9 +1,9 @@
-import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import {
   type DuplicateEmailPlan,
   DuplicateEmailPlanner,
   duplicateEmailRank,
 } from '../../src/pipeline/duplicate-emails.ts';
+import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
 import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import {

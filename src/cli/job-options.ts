@@ -12,6 +12,7 @@ import {
 export interface JobOptionFlags {
   format?: SourceFormat;
   importBlocked?: boolean;
+  importOrphanPasswords?: boolean;
   overwriteExisting?: boolean;
   sendPasswordResets?: boolean;
   role?: Record<string, string>;
@@ -28,6 +29,11 @@ export function withJobOptions(command: Command): Command {
       ).choices(sourceFormats),
     )
     .option('--import-blocked', 'import users the source marks blocked or disabled', false)
+    .option(
+      '--import-orphan-passwords',
+      'import password records whose user the users export does not hold as users of their own',
+      false,
+    )
     .option(
       '--overwrite-existing',
       'update WorkOS users this tool did not create (default: link them and leave them as they are)',
@@ -68,6 +74,7 @@ export async function jobOptionsOf(flags: JobOptionFlags): Promise<ManifestOptio
       : await readFirebaseHashConfig(flags.firebaseHashConfig);
   const result = manifestOptionsSchema.safeParse({
     ...(flags.importBlocked ? { importBlockedUsers: true } : {}),
+    ...(flags.importOrphanPasswords ? { importOrphanPasswords: true } : {}),
     ...(flags.overwriteExisting ? { overwriteExistingUsers: true } : {}),
     ...(flags.sendPasswordResets ? { sendPasswordResets: true } : {}),
     ...(flags.role === undefined ? {} : { roleSlugs: flags.role }),

@@ -208,6 +208,7 @@ async function uploadPlanOf(
 function jobOptionFlagsGiven(options: JobOptionFlags): string[] {
   return [
     ...(options.importBlocked ? ['--import-blocked'] : []),
+    ...(options.importOrphanPasswords ? ['--import-orphan-passwords'] : []),
     ...(options.overwriteExisting ? ['--overwrite-existing'] : []),
     ...(options.sendPasswordResets ? ['--send-password-resets'] : []),
     ...(options.role === undefined ? [] : ['--role']),

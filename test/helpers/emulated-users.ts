@@ -1,19 +1,21 @@
 import { WorkOS } from '@workos-inc/node';
 import type { EmulatedUser } from '../../src/emulator/user-store.ts';
+import { importMetadataKeys } from '../../src/pipeline/upsert-user.ts';
 
 /**
- * What WorkOS holds for each user, in a form two runs can be compared by (ids and timestamps
- * left out), sorted by external id.
+ * What WorkOS holds for each user, in a form two runs can be compared by (ids, timestamps and
+ * the import digest, which names the records a run read, left out), sorted by external id.
  */
 export function comparableUsers(users: EmulatedUser[]) {
   return users
-    .map(({ externalId, email, emailVerified, firstName, lastName, passwordHash }) => ({
+    .map(({ externalId, email, emailVerified, firstName, lastName, passwordHash, metadata }) => ({
       externalId,
       email,
       emailVerified,
       firstName,
       lastName,
       hasPassword: passwordHash !== null,
+      metadata: withoutImportDigest(metadata),
     }))
     .sort((a, b) => String(a.externalId).localeCompare(String(b.externalId)));
 }
@@ -33,4 +35,9 @@ export function signInThroughSdk(
     clientId,
   });
   return workos.userManagement.authenticateWithPassword({ clientId, email, password });
+}
+
+function withoutImportDigest(metadata: Record<string, string>): Record<string, string> {
+  const { [importMetadataKeys.digest]: _digest, ...rest } = metadata;
+  return rest;
 }

@@ -17,6 +17,7 @@ import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos
 import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
+import { runMigrateCli } from '../helpers/migrate-cli.ts';
 
 const apiKey = 'sk_test_auth0_tenant';
 const clientId = 'client_auth0_tenant';
@@ -29,8 +30,10 @@ const passwords: Record<string, string> = {
   'edsger@example.com': 'goto considered harmful',
   'frances@example.com': 'optimising compilers',
   'john@example.com': 'quote "unquote", comma',
-  'dennis@example.com': 'unix and c',
 };
+
+/** Dennis has a hash in the password export but no user in the users export (deleted since). */
+const orphanPassword = { email: 'dennis@example.com', password: 'unix and c' };
 
 const longSamlId =
   'samlp|acme-okta-enterprise-connection|margaret.hamilton@apollo-guidance.example.org';
@@ -93,22 +96,30 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     // 13 user lines + 10 password lines, every one accounted for.
     expect(result.unaccounted).toBe(0);
     expect(result.outcomes).toHaveLength(23);
-    // 10 users + 8 password lines created (joined or alone); GitHub's duplicate and Ada's second
-    // hash unchanged; the blocked user, her hash and the phone-only user rejected.
+    // 10 users + the 7 password lines joined into them created; GitHub's duplicate and Ada's
+    // second hash unchanged; the blocked user, her hash, the phone-only user and the password
+    // record whose user the users export does not hold rejected.
     expect(result.counts).toEqual({
-      created: 18,
+      created: 17,
       updated: 0,
       unchanged: 2,
-      rejected: 3,
+      rejected: 4,
       failed: 0,
     });
-    // 11 users: one create each, nothing else written.
-    expect(emulator.stats()).toMatchObject({ writes: 11 });
-    expect(emulator.users()).toHaveLength(11);
+    // 10 users: one create each, nothing else written.
+    expect(emulator.stats()).toMatchObject({ writes: 10 });
+    expect(emulator.users()).toHaveLength(10);
 
     for (const [email, password] of Object.entries(passwords)) {
       await expect(signIn(email, password), email).resolves.toBeDefined();
     }
+    // The orphan password record brought no deleted account back.
+    await expect(signIn(orphanPassword.email, orphanPassword.password)).rejects.toThrow();
+    expect(outcomeOf(result.outcomes, 'passwords.ndjson', 9)).toMatchObject({
+      status: 'rejected',
+      reason: 'orphan_password',
+      sourceId: 'auth0|64f1c2a9e4b0a1b2c3d4e513',
+    });
     await expect(signIn('ada@example.com', 'an older password')).rejects.toThrow();
 
     const users = new Map(emulator.users().map((user) => [user.externalId, user]));
@@ -162,7 +173,6 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
       status: 'created',
       reason: 'joined_into_line:1',
     });
-    expect(outcomeOf(result.outcomes, 'passwords.ndjson', 9)).toMatchObject({ status: 'created' });
     expect(outcomeOf(result.outcomes, 'passwords.ndjson', 10)).toMatchObject({
       status: 'unchanged',
       reason: 'duplicate_of_line:1',
@@ -182,8 +192,8 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
       rejected: result.counts.rejected,
       merged: 2,
       joined: 7,
-      toImport: { users: 11, organizations: 0, memberships: 0 },
-      passwordHashTypes: { bcrypt: 7 },
+      toImport: { users: 10, organizations: 0, memberships: 0 },
+      passwordHashTypes: { bcrypt: 6 },
       resetsNeeded: { unsupported_hash: 1, no_password_hash: 1 },
       notes: { mfa_reenrolment_required: 1, metadata_not_imported: 1 },
     });
@@ -191,6 +201,7 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
       blocked: 1,
       missing_email: 1,
       'joined_into_line:8': 1,
+      orphan_password: 1,
     });
     // Every record read is imported (alone or joined), rejected, or merged, in both.
     expect(preview.toImport.users + preview.joined).toBe(
@@ -198,27 +209,181 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     );
   });
 
-  it('ends in the same WorkOS state as the two files imported one after the other, in either order', async () => {
-    // Without the blocked user's hash: imported alone, a password export cannot know she is blocked.
-    const passwordsWithoutBlocked = join(workspace.directory, 'passwords-unblocked.ndjson');
+  /**
+   * The tenant's password export without the lines that mention `names`, for runs of the
+   * password export alone (which cannot tell a blocked or deleted user from any other).
+   */
+  async function passwordsWithout(...names: string[]): Promise<string> {
+    const path = join(workspace.directory, `passwords-without-${names.join('-')}.ndjson`);
     const lines = (await readFile(tenantFixture('passwords.ndjson'), 'utf8')).split('\r\n');
     await writeFile(
-      passwordsWithoutBlocked,
-      lines.filter((line) => !line.includes('mallory')).join('\n'),
+      path,
+      lines.filter((line) => !names.some((name) => line.includes(name))).join('\n'),
     );
+    return path;
+  }
 
-    await run([[tenantFixture('users.ndjson'), passwordsWithoutBlocked]]);
+  it("brings every user of the users export to the joined job's state when the password export ran first, removing the blocked user it created", async () => {
+    await run([[tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')]]);
     const joined = workosState();
     emulator.reset();
-    await run([tenantFixture('users.ndjson'), passwordsWithoutBlocked]);
-    const usersFirst = workosState();
-    emulator.reset();
-    await run([passwordsWithoutBlocked, tenantFixture('users.ndjson')]);
-    const passwordsFirst = workosState();
 
-    expect(usersFirst).toEqual(joined);
-    expect(passwordsFirst).toEqual(joined);
-    expect(joined.filter((user) => user.hasPassword)).toHaveLength(7);
+    const passwordsRun = await run([tenantFixture('passwords.ndjson')]);
+    const mallory = emulator.users().find((user) => user.email === 'mallory@example.com');
+    const usersRun = await run([tenantFixture('users.ndjson')]);
+
+    // Names, metadata, verification and hashes as the joined job gives them.
+    const joinedIds = new Set(joined.map((user) => user.externalId));
+    const afterBoth = workosState();
+    expect(afterBoth.filter((user) => joinedIds.has(user.externalId))).toEqual(joined);
+    expect(joined.filter((user) => user.hasPassword)).toHaveLength(6);
+    // Alone, the password export could not know Mallory is blocked; the users export removed
+    // her while she had never signed in.
+    expect(mallory).toBeDefined();
+    expect(emulator.users().some((user) => user.email === 'mallory@example.com')).toBe(false);
+    expect(outcomeOf(usersRun.outcomes, 'users.ndjson', 8)).toMatchObject({
+      status: 'rejected',
+      reason: 'removed_blocked_in_source',
+      workosUserId: mallory?.id,
+    });
+    // Nor could it know Dennis is gone from the tenant: his user stays, as the README says.
+    expect(afterBoth.filter((user) => !joinedIds.has(user.externalId))).toMatchObject([
+      { email: orphanPassword.email },
+    ]);
+    expect(passwordsRun.counts).toMatchObject({ created: 9, failed: 0 });
+    expect(usersRun.counts.failed).toBe(0);
+  });
+
+  it("ends in the joined job's state when the users export runs first, for what a password export alone can tell", async () => {
+    const passwordsAlone = await passwordsWithout('mallory', 'dennis');
+    await run([[tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')]]);
+    const joined = workosState();
+    emulator.reset();
+
+    await run([tenantFixture('users.ndjson'), passwordsAlone]);
+
+    expect(workosState()).toEqual(joined);
+  });
+
+  /**
+   * The tenant's password export with a second orphan record after Dennis's: a hash for
+   * linus@example.com, whom the users export holds as a Google user (line 11).
+   */
+  async function passwordsWithSocialOrphan(): Promise<string> {
+    const path = join(workspace.directory, 'passwords-with-orphans.ndjson');
+    const fixture = await readFile(tenantFixture('passwords.ndjson'), 'utf8');
+    const linusHash = {
+      _id: { $oid: '64f1c2a9e4b0a1b2c3d4e5f0' },
+      email_verified: true,
+      email: 'linus@example.com',
+      passwordHash: '$2b$04$HHlt93EL6D0xc7DDspyCG.kFuPLFYzf5EfToQnfG8223gFcITCrEi',
+      tenant: 'example-tenant',
+      connection: 'Username-Password-Authentication',
+    };
+    await writeFile(path, `${fixture.trimEnd()}\r\n${JSON.stringify(linusHash)}\r\n`);
+    return path;
+  }
+
+  const linusExternalId = 'google-oauth2|109876543210987654321';
+
+  it('rejects each password record whose user the users export lacks, with its line, and fails nothing', async () => {
+    const passwordsFile = await passwordsWithSocialOrphan();
+
+    const result = await run([[tenantFixture('users.ndjson'), passwordsFile]]);
+
+    expect(result.counts.failed).toBe(0);
+    expect(result.unaccounted).toBe(0);
+    for (const line of [9, 11]) {
+      expect(outcomeOf(result.outcomes, 'passwords-with-orphans.ndjson', line)).toMatchObject({
+        status: 'rejected',
+        reason: 'orphan_password',
+      });
+    }
+    expect(emulator.users()).toHaveLength(10);
+    expect(emulator.users().find((user) => user.externalId === linusExternalId)).toMatchObject({
+      passwordHash: null,
+    });
+    await expect(signIn(orphanPassword.email, orphanPassword.password)).rejects.toThrow();
+  });
+
+  it('exits 0 from `migrate local` for a job whose only conditions are orphan password records', async () => {
+    const passwordsFile = await passwordsWithSocialOrphan();
+
+    const cli = await runMigrateCli(
+      ['local', '--emulator', tenantFixture('users.ndjson'), passwordsFile],
+      {},
+    );
+
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/orphan_password 2/);
+    expect(cli.stdout).not.toMatch(/FAILED/);
+  });
+
+  it('imports orphan password records as users when the job opts in, except one whose email another user holds', async () => {
+    const passwordsFile = await passwordsWithSocialOrphan();
+
+    const result = await run([[tenantFixture('users.ndjson'), passwordsFile]], {
+      jobOptions: { importOrphanPasswords: true },
+    });
+
+    expect(result.counts.failed).toBe(0);
+    expect(outcomeOf(result.outcomes, 'passwords-with-orphans.ndjson', 9)).toMatchObject({
+      status: 'created',
+    });
+    await expect(signIn(orphanPassword.email, orphanPassword.password)).resolves.toBeDefined();
+    // Linus's hash never attaches to his Google user.
+    const linus = emulator.users().find((user) => user.externalId === linusExternalId);
+    expect(linus).toMatchObject({ passwordHash: null });
+    expect(outcomeOf(result.outcomes, 'passwords-with-orphans.ndjson', 11)).toMatchObject({
+      status: 'rejected',
+      reason: 'orphan_password_email_in_use',
+      workosUserId: linus?.id,
+    });
+  });
+
+  it('rejects, never fails, a record of a password export alone whose email another user holds', async () => {
+    await run([tenantFixture('users.ndjson')]);
+    const passwordsFile = await passwordsWithSocialOrphan();
+
+    const result = await run([passwordsFile]);
+
+    expect(result.counts.failed).toBe(0);
+    expect(outcomeOf(result.outcomes, 'passwords-with-orphans.ndjson', 11)).toMatchObject({
+      status: 'rejected',
+      reason: 'orphan_password_email_in_use',
+    });
+    expect(emulator.users().find((user) => user.externalId === linusExternalId)).toMatchObject({
+      passwordHash: null,
+    });
+  });
+
+  it('treats the same email on two users of the source, split by different jobs, as one job does: unchanged, merged into the holder', async () => {
+    // Katherine's database user (line 7) in one job, her GitHub user (line 6) in a later one.
+    const lines = (await readFile(tenantFixture('users.ndjson'), 'utf8')).split('\n');
+    const firstJob = join(workspace.directory, 'users-without-github.ndjson');
+    const secondJob = join(workspace.directory, 'users-github.ndjson');
+    await writeFile(firstJob, lines.filter((line) => !line.includes('github|')).join('\n'));
+    await writeFile(secondJob, lines.filter((line) => line.includes('github|')).join('\n'));
+
+    await run([firstJob]);
+    const writesBefore = emulator.stats().writes;
+    const result = await run([secondJob]);
+
+    const katherine = emulator
+      .users()
+      .find((user) => user.externalId === 'auth0|64f1c2a9e4b0a1b2c3d4e506');
+    expect(result.counts.failed).toBe(0);
+    expect(result.outcomes).toMatchObject([
+      {
+        status: 'unchanged',
+        reason: 'merged_into_existing_user',
+        workosUserId: katherine?.id,
+        sourceId: 'github|5551234',
+      },
+    ]);
+    expect(emulator.users().some((user) => user.externalId === 'github|5551234')).toBe(false);
+    // The refused create is the only write.
+    expect(emulator.stats().writes - writesBefore).toBe(1);
   });
 
   it('reads the CSV export (quoted, formula-guarded, multi-line) and the JSON array export like the NDJSON one', async () => {
@@ -232,8 +397,14 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     const fromNdjson = workosState();
 
     expect(fromArray).toEqual(fromNdjson);
-    // The CSV carries the same people; the `'` Auth0 puts before strings is gone.
-    expect(fromCsv).toEqual(fromNdjson);
+    // The CSV carries the same people (and only the metadata columns chosen for it); the `'`
+    // Auth0 puts before strings is gone.
+    const withoutMetadata = (users: typeof fromCsv) =>
+      users.map(({ metadata: _, ...user }) => user);
+    expect(withoutMetadata(fromCsv)).toEqual(withoutMetadata(fromNdjson));
+    expect(fromCsv.find((user) => user.email === 'ada@example.com')?.metadata).toMatchObject({
+      'app.plan': 'pro',
+    });
     expect(fromCsv.find((user) => user.email === 'john@example.com')).toMatchObject({
       firstName: 'John "Jack"',
       lastName: "O'Neil, Jr.",
@@ -248,13 +419,8 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
   });
 
   it('changes nothing when the job, or either file alone, is imported again', async () => {
-    // Alone, a password export cannot know who is blocked: the blocked user's line is left out.
-    const passwordsWithoutBlocked = join(workspace.directory, 'passwords-again.ndjson');
-    const lines = (await readFile(tenantFixture('passwords.ndjson'), 'utf8')).split('\r\n');
-    await writeFile(
-      passwordsWithoutBlocked,
-      lines.filter((line) => !line.includes('mallory')).join('\n'),
-    );
+    // Alone, a password export cannot know who is blocked or deleted: their lines are left out.
+    const passwordsWithoutBlocked = await passwordsWithout('mallory', 'dennis');
     await run([[tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')]]);
     const before = workosState();
     const stamps = new Map(emulator.users().map((user) => [user.id, user.updatedAt]));

@@ -23,7 +23,13 @@ describe('Function: upsertUser()', () => {
 
     // Assess
     expect(result.status).toBe('created');
-    expect(directory.calls).toEqual({ create: 1, update: 0, findByExternalId: 0, findByEmail: 0 });
+    expect(directory.calls).toEqual({
+      create: 1,
+      update: 0,
+      findByExternalId: 0,
+      findByEmail: 0,
+      delete: 0,
+    });
     expect(directory.users.get(result.workosUserId)).toMatchObject({
       email: 'ada@example.com',
       emailVerified: true,

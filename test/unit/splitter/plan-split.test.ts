@@ -45,7 +45,11 @@ const jobId = 'job-1';
  * Plans a users + passwords job over in-memory files; returns its passes (users, then
  * passwords) and the files opened so far.
  */
-async function planInMemory(usersText: string, passwordText: string) {
+async function planInMemory(
+  usersText: string,
+  passwordText: string,
+  options: JobToSplit['options'] = {},
+) {
   const texts = new Map([
     [usersFile, usersText],
     [passwordsFile, passwordText],
@@ -55,7 +59,7 @@ async function planInMemory(usersText: string, passwordText: string) {
     jobId,
     format: 'auth0',
     files: [usersFile, passwordsFile],
-    options: {},
+    options,
   };
   const [usersPass, passwordPass] = await planSplit(job, async (file) => {
     opened.push(file.sourceFile);
@@ -68,10 +72,11 @@ async function planInMemory(usersText: string, passwordText: string) {
 }
 
 /** Plans the job with `users`, then runs the password pass's decisions. */
-async function passwordPassOf(passwordText: string) {
+async function passwordPassOf(passwordText: string, options: JobToSplit['options'] = {}) {
   const { passwordPass, opened } = await planInMemory(
     users.map((user) => JSON.stringify(user)).join('\n'),
     passwordText,
+    options,
   );
   return { decisions: await decisionsOf(passwordPass, jobId), opened };
 }
@@ -103,7 +108,16 @@ function summaryOf(decision: SplitDecision): unknown[] {
     ]);
   }
   if (decision.action === 'enqueue') {
-    return ['enqueue', 'user' in decision.message ? decision.message.user.sourceId : undefined];
+    const { message } = decision;
+    if (message.kind === 'blocked_user') {
+      return ['enqueue', 'blocked_user', message.blockedUser.sourceId, message.joined];
+    }
+    if ('user' in message) {
+      return message.user.onlyInPasswordExport
+        ? ['enqueue', message.user.sourceId, 'only_in_password_export']
+        : ['enqueue', message.user.sourceId];
+    }
+    return ['enqueue', undefined];
   }
   return [decision.action];
 }
@@ -116,12 +130,27 @@ describe('Function: planSplit() — the password export of a users + passwords j
     expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(1);
   });
 
-  it('enqueues a record whose user the users export lacks as a user of its own, still without reading again', async () => {
+  it('rejects a record whose user the users export lacks (orphan_password), still without reading again', async () => {
     const orphan = JSON.stringify({ _id: { $oid: 'e5' }, email: 'eve@example.com' });
     const { decisions, opened } = await passwordPassOf([...passwordLines, orphan].join('\n'));
 
-    expect(decisions).toEqual([...decisionsOfLines1To7, [8, 'enqueue', 'auth0|e5']]);
+    expect(decisions).toEqual([
+      ...decisionsOfLines1To7,
+      [8, 'settle', 'rejected', 'orphan_password', 'auth0|e5'],
+    ]);
     expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(1);
+  });
+
+  it('enqueues such a record as a user of its own when the job opts in, marked as only in the password export', async () => {
+    const orphan = JSON.stringify({ _id: { $oid: 'e5' }, email: 'eve@example.com' });
+    const { decisions } = await passwordPassOf([...passwordLines, orphan].join('\n'), {
+      importOrphanPasswords: true,
+    });
+
+    expect(decisions).toEqual([
+      ...decisionsOfLines1To7,
+      [8, 'enqueue', 'auth0|e5', 'only_in_password_export'],
+    ]);
   });
 
   it('is read again, deciding the same, when more records are left than planning remembers', async () => {
@@ -137,7 +166,7 @@ describe('Function: planSplit() — the password export of a users + passwords j
     expect(decisions).toHaveLength(6 + 10_001 + 1);
     expect(decisions.slice(-2)).toEqual([
       [7 + 10_001, 'settle', 'rejected', 'missing_email', 'auth0|r10000'],
-      [8 + 10_001, 'enqueue', 'auth0|e5'],
+      [8 + 10_001, 'settle', 'rejected', 'orphan_password', 'auth0|e5'],
     ]);
     expect(opened.filter((file) => file === passwordsFile.sourceFile)).toHaveLength(2);
   });
@@ -194,5 +223,41 @@ describe('Function: planSplit() — emails several users share, in a users + pas
       [2, 'settle', 'unchanged', 'merged_into_line:3', 'google-oauth2|c3'],
       [3, 'enqueue', 'auth0|d4'],
     ]);
+  });
+});
+
+describe('Function: planSplit() — the users export of a users + passwords job', () => {
+  it('sends a blocked user to the consumer, which removes what an earlier job made of her, with her password line joined', async () => {
+    const { usersPass } = await planInMemory(
+      users.map((user) => JSON.stringify(user)).join('\n'),
+      passwordLines.join('\n'),
+    );
+
+    const decisions = await decisionsOf(usersPass, jobId);
+
+    expect(decisions).toEqual([
+      [1, 'enqueue', 'auth0|a1'],
+      [
+        2,
+        'enqueue',
+        'blocked_user',
+        'auth0|b2',
+        [{ jobId, sourceFile: passwordsFile.sourceFile, line: 4, file: 1 }],
+      ],
+      [3, 'enqueue', 'google-oauth2|c3'],
+      [4, 'enqueue', 'auth0|d4'],
+    ]);
+  });
+
+  it('imports a blocked user like any other when the job opts in', async () => {
+    const { usersPass } = await planInMemory(
+      users.map((user) => JSON.stringify(user)).join('\n'),
+      passwordLines.join('\n'),
+      { importBlockedUsers: true },
+    );
+
+    const decisions = await decisionsOf(usersPass, jobId);
+
+    expect(decisions[1]).toEqual([2, 'enqueue', 'auth0|b2']);
   });
 });
