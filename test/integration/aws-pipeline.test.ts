@@ -49,10 +49,12 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     const consumed = await pipeline.drain();
 
     // Assess: the split
-    expect(summary).toMatchObject({ read: 300, enqueued: 288, notEnqueued: 12, completed: true });
+    // The two blocked users (lines 100 and 225) are enqueued: the consumer checks WorkOS holds
+    // no account of theirs, and rejects them.
+    expect(summary).toMatchObject({ read: 300, enqueued: 290, notEnqueued: 10, completed: true });
     // Assess: WorkOS holds each valid user once, as exported, and the ledger agrees
     const jobId = summary?.jobId ?? '';
-    const { job } = await pipeline.expectLedgerMatchesWorkOs(jobId);
+    const { job, outcomes } = await pipeline.expectLedgerMatchesWorkOs(jobId);
     expect(job?.counts).toEqual({
       created: 288,
       updated: 0,
@@ -79,20 +81,28 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     expect(emulator.stats().injectedServerErrors).toBe(20);
     expect(consumed.messagesLeftForRetry).toBeGreaterThan(0);
     expect(await drainQueue(pipeline.aws.sqs, pipeline.queues.dlqUrl)).toEqual([]);
-    // Assess: the rejections report names each invalid line and why
+    // Assess: the split's rejections report names each line rejected on reading, and why; the
+    // ledger holds the blocked users the consumer rejected.
     const report = await pipeline.aws.s3.send(
       new GetObjectCommand({ Bucket: pipeline.bucket, Key: `reports/${jobId}/rejected.csv` }),
     );
     const rows = (await report.Body?.transformToString())?.trim().split('\n') ?? [];
     expect(rows[0]).toBe('source_file,line,source_id,status,workos_user_id,reason');
     expect(rows.slice(1).map((row) => row.split(',')[1])).toEqual(
-      Array.from({ length: 12 }, (_, index) => String((index + 1) * 25)),
+      Array.from({ length: 12 }, (_, index) => String((index + 1) * 25)).filter(
+        (line) => line !== '100' && line !== '225',
+      ),
     );
     for (const row of rows.slice(1)) {
       expect(row).toMatch(
-        /^exports\/tenant export\.json\.gz,\d+,[^,]*,rejected,,(missing_email|invalid_json|invalid_email|blocked|missing_user_id)$/,
+        /^exports\/tenant export\.json\.gz,\d+,[^,]*,rejected,,(missing_email|invalid_json|invalid_email|missing_user_id)$/,
       );
     }
+    expect(
+      outcomes
+        .filter((outcome) => outcome.reason === 'blocked')
+        .map((outcome) => outcome.origin.line),
+    ).toEqual([100, 225]);
   });
 
   it('does not split an export again for a duplicate S3 event', async () => {
