@@ -10,6 +10,11 @@ import type { ExportObject } from '../../lambdas/splitter/splitter-handler.ts';
 import { syntheticAuth0PasswordLines } from '../../scripts/bench/synthetic-password-export.ts';
 import { syntheticAuth0ExportLines } from '../../scripts/synthetic-auth0-export.ts';
 import { redriveDeadLetters } from '../../src/operations/redrive.ts';
+import {
+  type ImportMessage,
+  type RecordOrigin,
+  serializeImportMessage,
+} from '../../src/pipeline/user-message.ts';
 import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import {
   type AwsPipelineFixture,
@@ -218,6 +223,92 @@ describe('Faults on AWS (moto + WorkOS emulator)', () => {
     // Nothing was dead-lettered: every user waits on the queue for the fixed key.
     expect(await drainQueue(fixture.aws.sqs, fixture.queues.dlqUrl)).toEqual([]);
   });
+
+  // Organizations are split first, so a bad key often meets a batch with no user in it.
+  it.each<{ kind: string; body: (origin: RecordOrigin) => ImportMessage }>([
+    {
+      kind: 'organization',
+      body: (origin) => ({
+        version: 1,
+        origin,
+        deferrals: 0,
+        kind: 'organization',
+        organization: {
+          sourceId: `org_${origin.line}`,
+          externalId: `org_${origin.line}`,
+          name: `Organization ${origin.line}`,
+          source: 'auth0',
+        },
+      }),
+    },
+    {
+      kind: 'membership',
+      body: (origin) => ({
+        version: 1,
+        origin,
+        deferrals: 0,
+        kind: 'membership',
+        membership: {
+          sourceId: `org_1/auth0|member-${origin.line}`,
+          userExternalId: `auth0|member-${origin.line}`,
+          organizationExternalId: 'org_1',
+          roleSlugs: [],
+          source: 'auth0',
+        },
+      }),
+    },
+    {
+      kind: 'blocked_user',
+      body: (origin) => ({
+        version: 1,
+        origin,
+        deferrals: 0,
+        kind: 'blocked_user',
+        blockedUser: {
+          sourceId: `auth0|blocked-${origin.line}`,
+          externalId: `auth0|blocked-${origin.line}`,
+          source: 'auth0',
+        },
+      }),
+    },
+  ])(
+    'halts the job when WorkOS rejects the API key on a batch of $kind messages only',
+    async ({ body }) => {
+      const fixture = await pipeline({ secretValue: 'sk_test_revoked' });
+      const jobId = 'job_bad_key_on_one_kind';
+      await fixture.ledger.claimSplit(
+        { jobId, sourceFile: 'exports/one-kind' },
+        Date.now() + 60_000,
+      );
+      await fixture.aws.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: fixture.queues.queueUrl,
+          Entries: [1, 2, 3].map((line) => ({
+            Id: `m${line}`,
+            MessageBody: serializeImportMessage(
+              body({ jobId, sourceFile: 'exports/one-kind', line }),
+            ),
+          })),
+        }),
+      );
+
+      await runSqsEventSource({
+        sqs: fixture.aws.sqs,
+        queueUrl: fixture.queues.queueUrl,
+        handler: fixture.consumer as never,
+        maxConcurrency: 1,
+        context: () => fakeLambdaContext(),
+        until: () => fixture.stopRequests.length > 0,
+        timeoutMs: 30_000,
+      });
+
+      expect(fixture.stopRequests.length).toBeGreaterThan(0);
+      expect((await fixture.ledger.getJob(jobId))?.haltReason).toBe('workos_unauthorized');
+      expect(fixture.emulator.organizations()).toHaveLength(0);
+      expect(await drainQueue(fixture.aws.sqs, fixture.queues.dlqUrl)).toEqual([]);
+      expect(await queueDepth(fixture.aws.sqs, fixture.queues.queueUrl)).toBe(3);
+    },
+  );
 
   it('finishes the original job’s accounting when a mixed dead-letter queue is redriven after the causes are fixed', async () => {
     const fixture = await pipeline();
