@@ -176,6 +176,62 @@ describe('Function: upsertUser()', () => {
     );
   });
 
+  it('merges a record into the user this tool imported from the same source under its email (a duplicate across jobs)', async () => {
+    const directory = new InMemoryUserDirectory();
+    const holder = directory.seed({
+      email: 'ada@example.com',
+      externalId: 'github|5551234',
+      metadata: { [importMetadataKeys.source]: 'auth0' },
+    });
+
+    const result = await upsertUser(directory, importUserFactory());
+
+    expect(result).toEqual({
+      status: 'unchanged',
+      workosUserId: holder.id,
+      reason: 'merged_into_existing_user',
+    });
+    expect(directory.calls).toMatchObject({ create: 1, update: 0, delete: 0 });
+    expect(directory.users.size).toBe(1);
+  });
+
+  it('rejects a password record whose own user is absent when another user holds its email, attaching its hash to no one', async () => {
+    const directory = new InMemoryUserDirectory();
+    const holder = directory.seed({
+      email: 'ada@example.com',
+      externalId: 'google-oauth2|123',
+      metadata: { [importMetadataKeys.source]: 'auth0' },
+    });
+    const orphan = importUserFactory({
+      passwordHash: '$2b$10$orphan',
+      passwordHashType: 'bcrypt',
+      onlyInPasswordExport: true,
+    });
+
+    const result = await upsertUser(directory, orphan);
+
+    expect(result).toEqual({
+      status: 'rejected',
+      workosUserId: holder.id,
+      reason: 'orphan_password_email_in_use',
+    });
+    expect(directory.users.get(holder.id)?.passwordHash ?? null).toBeNull();
+  });
+
+  it('fails permanently when the holder of the email came from another source', async () => {
+    const directory = new InMemoryUserDirectory();
+    directory.seed({
+      email: 'ada@example.com',
+      externalId: 'user_2abc',
+      metadata: { [importMetadataKeys.source]: 'clerk' },
+    });
+
+    await expect(upsertUser(directory, importUserFactory())).rejects.toSatisfy(
+      (error) =>
+        error instanceof PermanentImportError && error.reason === 'email_belongs_to_other_user',
+    );
+  });
+
   it('fails permanently when an update would take an email another user holds', async () => {
     const directory = new InMemoryUserDirectory();
     await upsertUser(directory, importUserFactory());
