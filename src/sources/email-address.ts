@@ -64,7 +64,15 @@ function isHostDomain(domain: string): boolean {
     (label) =>
       label.length <= maxLabelLength &&
       ldhLabel.test(label) &&
-      // A broken A-label (`xn--zz`) decodes to no Unicode name: it names no domain.
-      (!aLabelPrefix.test(label) || domainToUnicode(label) !== ''),
+      (!aLabelPrefix.test(label) || isDecodableALabel(label)),
   );
+}
+
+/**
+ * A broken A-label (`xn--zz`) is no Unicode name's ASCII form, so it names no domain. Node
+ * answers one with an empty text or the label unchanged, never with its Unicode form.
+ */
+function isDecodableALabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && !aLabelPrefix.test(unicode);
 }
