@@ -5,8 +5,9 @@ import { z } from 'zod';
  * The characters an address may hold: the HTML5 `input[type=email]` grammar (an unquoted local
  * part of atom characters and dots, then LDH domain labels). It has no quoted local parts, no
  * comments, no IP literals and no non-ASCII text, none of which an import should carry: WorkOS
- * refuses them or they cannot be typed into a sign-in form. zod's default pattern is narrower
- * still (no `!#$%...`, an alphabetic TLD only) and would refuse real addresses and `xn--` TLDs.
+ * documents no grammar of its own, and a browser's email field refuses every one of them. zod's
+ * default pattern is narrower still (no `!#$%...`, an alphabetic TLD only) and would refuse real
+ * addresses and `xn--` TLDs.
  */
 const html5EmailSchema = z.email({ pattern: z.regexes.html5Email });
 
@@ -41,7 +42,7 @@ export function isImportableEmail(value: string): boolean {
 
 /**
  * RFC 5322 `dot-atom`: HTML5 lets dots fall anywhere, but a leading, trailing or doubled dot is
- * only legal quoted, and mail servers (and WorkOS) refuse it unquoted.
+ * only legal quoted, and mail servers refuse it unquoted.
  */
 function isDotAtomLocalPart(localPart: string): boolean {
   return (
