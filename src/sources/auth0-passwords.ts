@@ -1,6 +1,6 @@
 import { isIndexableBcryptHash } from '../pipeline/password-index.ts';
+import { isImportableEmail } from './email-address.ts';
 import {
-  isPlausibleEmail,
   nonEmptyString,
   type ParsedRecord,
   type PlannedRecord,
@@ -68,7 +68,7 @@ function auth0PasswordFactsOf(record: Record<string, unknown>): PasswordRecordFa
   const identifier = emailIdentifierOf(record.identifiers);
   const email = nonEmptyString(record.email) ?? identifier?.value;
   if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
-  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
+  if (!isImportableEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
   const emailVerified =
     typeof record.email_verified === 'boolean'
       ? record.email_verified

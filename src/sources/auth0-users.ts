@@ -9,9 +9,9 @@ import {
   parseAuth0PasswordRecord,
   planAuth0PasswordRecord,
 } from './auth0-passwords.ts';
+import { isImportableEmail } from './email-address.ts';
 import {
   type ExportFormatOptions,
-  isPlausibleEmail,
   type LineParser,
   nonEmptyString,
   type ParsedRecord,
@@ -174,7 +174,7 @@ function auth0UserKeyOf(
 
   const email = nonEmptyString(record.email);
   if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
-  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
+  if (!isImportableEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
 
   const { firstName, lastName } = namesOf(record);
   if ((firstName?.length ?? 0) > maxNameLength || (lastName?.length ?? 0) > maxNameLength) {

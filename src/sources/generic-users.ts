@@ -6,8 +6,8 @@ import {
   importMetadataPairs,
   workosMetadataLimits,
 } from '../pipeline/user-metadata.ts';
+import { isImportableEmail } from './email-address.ts';
 import {
-  isPlausibleEmail,
   nonEmptyString,
   type ParsedRecord,
   type RecordMapper,
@@ -242,7 +242,7 @@ export interface SourceUserParts {
 export function sourceUserRecord(parts: SourceUserParts): ParsedRecord {
   const { sourceId, email, firstName, lastName } = parts;
   if (email === undefined) return { kind: 'rejected', reason: 'missing_email', sourceId };
-  if (!isPlausibleEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
+  if (!isImportableEmail(email)) return { kind: 'rejected', reason: 'invalid_email', sourceId };
   if ((firstName?.length ?? 0) > maxNameLength || (lastName?.length ?? 0) > maxNameLength) {
     return { kind: 'rejected', reason: 'name_too_long', sourceId };
   }

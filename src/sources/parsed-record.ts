@@ -114,13 +114,6 @@ export interface ExportFormatOptions {
 /** Turns one line of an export into a record, or `undefined` for a line that holds none. */
 export type LineParser = (text: string) => ParsedRecord | undefined;
 
-/** Deliberately loose: WorkOS has the final word; this only catches what cannot be an email. */
-const emailShape = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-export function isPlausibleEmail(value: string): boolean {
-  return value.length <= 320 && emailShape.test(value);
-}
-
 export function nonEmptyString(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
