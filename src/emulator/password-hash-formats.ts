@@ -63,7 +63,7 @@ export interface Argon2Hash {
 }
 
 export interface SshaHash {
-  /** sha1(password + salt): 20 bytes. */
+  /** sha1(password + salt) for `ssha`, 20 bytes; sha256 of password and salt for `ssha256`, 32. */
   digest: Buffer;
   salt: Buffer;
 }
@@ -102,6 +102,7 @@ export const scryptMemoryLimitBytes = 1024 ** 3;
 const argon2MinSaltBytes = 8;
 const argon2MinHashBytes = 4;
 const sha1DigestBytes = 20;
+const sha256DigestBytes = 32;
 
 /**
  * PHC "B64": the standard alphabet without `=` padding. Canonical only (no stray trailing bits),
@@ -243,19 +244,34 @@ export function parseArgon2Hash(hash: string): Argon2Hash {
   return { variant, memoryKiB, iterations, parallelism, salt, hash: derived };
 }
 
-/** `{SSHA}` + base64(sha1(password + salt) + salt), base64 with its usual padding. */
-export function parseSshaHash(hash: string): SshaHash {
-  const prefix = '{SSHA}';
+/** `{<scheme>}` + base64(digest ‖ salt), base64 with its usual padding: the LDAP layout. */
+function parseSaltedSha(hash: string, type: string, digestName: string, digestBytes: number) {
+  const prefix = `{${type.toUpperCase()}}`;
   const encoded = hash.startsWith(prefix) ? hash.slice(prefix.length) : undefined;
   if (encoded === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) {
-    throw malformed("ssha hashes must be '{SSHA}' followed by base64.");
+    throw malformed(`${type} hashes must be '${prefix}' followed by base64.`);
   }
   const bytes = Buffer.from(encoded, 'base64');
-  if (bytes.toString('base64') !== encoded) throw malformed('The ssha base64 is not canonical.');
-  if (bytes.length <= sha1DigestBytes) {
-    throw malformed('ssha hashes must hold a 20-byte SHA-1 digest followed by a salt.');
+  if (bytes.toString('base64') !== encoded) throw malformed(`The ${type} base64 is not canonical.`);
+  if (bytes.length <= digestBytes) {
+    throw malformed(
+      `${type} hashes must hold a ${digestBytes}-byte ${digestName} digest followed by a salt.`,
+    );
   }
-  return { digest: bytes.subarray(0, sha1DigestBytes), salt: bytes.subarray(sha1DigestBytes) };
+  return { digest: bytes.subarray(0, digestBytes), salt: bytes.subarray(digestBytes) };
+}
+
+/** `{SSHA}` + base64(sha1(password + salt) + salt). */
+export function parseSshaHash(hash: string): SshaHash {
+  return parseSaltedSha(hash, 'ssha', 'SHA-1', sha1DigestBytes);
+}
+
+/**
+ * `{SSHA256}` + base64(sha256 digest + salt); the digest covers salt + password or password +
+ * salt, as the user's `password_salt_position` says.
+ */
+export function parseSsha256Hash(hash: string): SshaHash {
+  return parseSaltedSha(hash, 'ssha256', 'SHA-256', sha256DigestBytes);
 }
 
 /** `$firebase-scrypt$sk=<signer key>,ss=<salt separator>,r=<rounds>,m=<mem cost>$<salt>$<hash>` */
@@ -292,6 +308,7 @@ const formatChecks: Record<PasswordHashType, (hash: string) => unknown> = {
   scrypt: parseScryptHash,
   'firebase-scrypt': parseFirebaseScryptHash,
   ssha: parseSshaHash,
+  ssha256: parseSsha256Hash,
   pbkdf2: parsePbkdf2Hash,
   argon2: parseArgon2Hash,
 };

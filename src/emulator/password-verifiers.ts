@@ -8,21 +8,27 @@ import {
 } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { argon2d, argon2i, argon2id } from 'hash-wasm';
-import type { PasswordHashType } from '../pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
 import {
   parseArgon2Hash,
   parseFirebaseScryptHash,
   parsePbkdf2Hash,
   parseScryptHash,
+  parseSsha256Hash,
   parseSshaHash,
 } from './password-hash-formats.ts';
 
 /**
  * Checks a candidate password against a stored hash of one type: it hashes the candidate with the
  * stored hash's own parameters and compares in constant time. The stored hash was validated at
- * import, so a parse failure here is a bug and throws.
+ * import, so a parse failure here is a bug and throws. `saltPosition` is the user's
+ * `password_salt_position`; only `ssha256` reads it.
  */
-export type PasswordVerifier = (password: string, hash: string) => Promise<boolean>;
+export type PasswordVerifier = (
+  password: string,
+  hash: string,
+  options?: { saltPosition?: PasswordSaltPosition | null },
+) => Promise<boolean>;
 
 /** Constant time for equal lengths; a length mismatch says nothing secret (lengths are public). */
 function bytesEqual(computed: Uint8Array, stored: Uint8Array): boolean {
@@ -105,6 +111,20 @@ async function verifySsha(password: string, hash: string): Promise<boolean> {
   return bytesEqual(computed, stored.digest);
 }
 
+/** WorkOS's default position when an ssha256 hash was imported without one. */
+const defaultSaltPosition: PasswordSaltPosition = 'suffix';
+
+const verifySsha256: PasswordVerifier = async (password, hash, options) => {
+  const stored = parseSsha256Hash(hash);
+  const digest = createHash('sha256');
+  if ((options?.saltPosition ?? defaultSaltPosition) === 'prefix') {
+    digest.update(stored.salt).update(utf8(password));
+  } else {
+    digest.update(utf8(password)).update(stored.salt);
+  }
+  return bytesEqual(digest.digest(), stored.digest);
+};
+
 /** Firebase's scrypt derives a 32-byte key: one AES-256 key. */
 const firebaseDerivedKeyBytes = 32;
 
@@ -144,6 +164,7 @@ export const passwordVerifiers: Record<PasswordHashType, PasswordVerifier> = {
   scrypt: verifyScrypt,
   'firebase-scrypt': verifyFirebaseScrypt,
   ssha: verifySsha,
+  ssha256: verifySsha256,
   pbkdf2: verifyPbkdf2,
   argon2: verifyArgon2,
 };

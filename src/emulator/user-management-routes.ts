@@ -108,19 +108,24 @@ function assertUnique(
   }
 }
 
-type StoredPassword = Pick<EmulatedUser, 'passwordHash' | 'passwordHashType' | 'passwordSource'>;
+type StoredPassword = Pick<
+  EmulatedUser,
+  'passwordHash' | 'passwordHashType' | 'passwordSaltPosition' | 'passwordSource'
+>;
 
 async function storedPassword(input: PasswordInput): Promise<StoredPassword> {
   if (input.kind === 'password_hash') {
     return {
       passwordHash: input.hash,
       passwordHashType: input.hashType,
+      passwordSaltPosition: input.saltPosition ?? null,
       passwordSource: 'password_hash',
     };
   }
   return {
     passwordHash: await hashPlainPassword(input.password),
     passwordHashType: 'bcrypt',
+    passwordSaltPosition: null,
     passwordSource: 'password',
   };
 }
@@ -134,7 +139,12 @@ async function createUser(
   // concurrent creates of one email cannot both pass.
   const password: StoredPassword =
     input.password === null
-      ? { passwordHash: null, passwordHashType: null, passwordSource: null }
+      ? {
+          passwordHash: null,
+          passwordHashType: null,
+          passwordSaltPosition: null,
+          passwordSource: null,
+        }
       : await storedPassword(input.password);
   assertUnique(context, { email: input.email, externalId: input.externalId });
   const now = context.now().toISOString();
@@ -313,7 +323,9 @@ async function authenticate(
   if (user === undefined || user.passwordHash === null || user.passwordHashType === null) {
     throw invalidCredentials(context);
   }
-  const matches = await passwordVerifiers[user.passwordHashType](password, user.passwordHash);
+  const matches = await passwordVerifiers[user.passwordHashType](password, user.passwordHash, {
+    saltPosition: user.passwordSaltPosition,
+  });
   if (!matches) throw invalidCredentials(context);
   // Read again after the await: the user may have been deleted while the hash was checked.
   const current = context.users.get(user.id);

@@ -1,4 +1,4 @@
-import type { PasswordHashType } from '../pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
 import { insertSorted, type Page, type PageQuery, pageOf, removeSorted } from './cursor-pages.ts';
 
 /** A user as the emulator stores it, including what WorkOS never returns: the password hash. */
@@ -22,6 +22,8 @@ export interface EmulatedUser {
    */
   passwordHash: string | null;
   passwordHashType: PasswordHashType | null;
+  /** The `password_salt_position` sent with an `ssha256` hash; null when none was. */
+  passwordSaltPosition: PasswordSaltPosition | null;
   /** Whether the hash was imported (`password_hash`) or derived from a plain `password`. */
   passwordSource: 'password_hash' | 'password' | null;
 }

@@ -1,4 +1,10 @@
-import { type PasswordHashType, passwordHashTypes } from '../pipeline/user-message.ts';
+import {
+  type PasswordHashType,
+  type PasswordSaltPosition,
+  passwordHashTypes,
+  passwordSaltPositions,
+  saltPositionHashType,
+} from '../pipeline/user-message.ts';
 import { EmulatorHttpError } from './http.ts';
 import { passwordHashProblem } from './password-hash-formats.ts';
 
@@ -11,7 +17,13 @@ export interface ValidationIssue {
 /** How a password arrives: a plain password, or a hash imported from another system. */
 export type PasswordInput =
   | { kind: 'password'; password: string }
-  | { kind: 'password_hash'; hash: string; hashType: PasswordHashType };
+  | {
+      kind: 'password_hash';
+      hash: string;
+      hashType: PasswordHashType;
+      /** `password_salt_position`, sent only with `ssha256`; absent means `suffix`. */
+      saltPosition?: PasswordSaltPosition;
+    };
 
 export interface NewUserInput {
   email: string;
@@ -242,14 +254,38 @@ function isPasswordHashType(value: unknown): value is PasswordHashType {
   return (passwordHashTypes as readonly unknown[]).includes(value);
 }
 
+function isPasswordSaltPosition(value: unknown): value is PasswordSaltPosition {
+  return (passwordSaltPositions as readonly unknown[]).includes(value);
+}
+
 function readPassword(
   body: Record<string, unknown>,
   issues: ValidationIssue[],
 ): PasswordInput | undefined {
-  const { password, password_hash: hash, password_hash_type: hashType } = body;
+  const {
+    password,
+    password_hash: hash,
+    password_hash_type: hashType,
+    password_salt_position: saltPosition,
+  } = body;
   const hasPassword = password !== undefined && password !== null;
   const hasHash = hash !== undefined && hash !== null;
   const hasHashType = hashType !== undefined && hashType !== null;
+  const hasSaltPosition = saltPosition !== undefined && saltPosition !== null;
+  if (hasSaltPosition && !isPasswordSaltPosition(saltPosition)) {
+    issues.push({
+      code: 'password_salt_position_invalid',
+      message: `password_salt_position must be one of ${passwordSaltPositions.join(', ')}.`,
+    });
+    return undefined;
+  }
+  if (hasSaltPosition && hashType !== saltPositionHashType) {
+    issues.push({
+      code: 'password_salt_position_not_applicable',
+      message: `password_salt_position applies only to password_hash_type ${saltPositionHashType}.`,
+    });
+    return undefined;
+  }
   if (hasPassword && (hasHash || hasHashType)) {
     issues.push({
       code: 'password_and_password_hash_mutually_exclusive',
@@ -287,5 +323,7 @@ function readPassword(
     issues.push({ code: problem.code, message: `password_hash: ${problem.message}` });
     return undefined;
   }
-  return { kind: 'password_hash', hash, hashType };
+  return isPasswordSaltPosition(saltPosition)
+    ? { kind: 'password_hash', hash, hashType, saltPosition }
+    : { kind: 'password_hash', hash, hashType };
 }

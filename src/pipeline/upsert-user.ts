@@ -69,6 +69,9 @@ export async function upsertUser(
       externalId: user.externalId,
       passwordHash: user.passwordHash,
       passwordHashType: user.passwordHashType,
+      ...(user.passwordSaltPosition === undefined
+        ? {}
+        : { passwordSaltPosition: user.passwordSaltPosition }),
       metadata: importMetadataOf(user, digest),
     });
     return { status: 'created', workosUserId: created.id };
@@ -191,6 +194,9 @@ function changesToApply(
     if (existing.lastSignInAt === null) {
       changes.passwordHash = user.passwordHash;
       changes.passwordHashType = user.passwordHashType;
+      if (user.passwordSaltPosition !== undefined) {
+        changes.passwordSaltPosition = user.passwordSaltPosition;
+      }
     } else {
       reason = 'password_kept_user_signed_in';
     }
@@ -222,11 +228,15 @@ function parseStoredDigest(value: string | undefined): { record?: string; passwo
   return { ...(record ? { record } : {}), ...(password ? { password } : {}) };
 }
 
-/** A fingerprint of the password hash alone (salted by the hash itself, so it reveals nothing). */
+/**
+ * A fingerprint of the password hash alone (salted by the hash itself, so it reveals nothing).
+ * The salt position counts only when set, so the digests of every other hash stay as they were.
+ */
 function passwordDigestOf(user: ImportUser): string | undefined {
   if (user.passwordHash === undefined || user.passwordHashType === undefined) return undefined;
+  const position = user.passwordSaltPosition === undefined ? '' : `\n${user.passwordSaltPosition}`;
   return createHash('sha256')
-    .update(`${user.passwordHashType}\n${user.passwordHash}`)
+    .update(`${user.passwordHashType}\n${user.passwordHash}${position}`)
     .digest('base64url')
     .slice(0, 16);
 }
@@ -246,6 +256,8 @@ export function importDigestOf(user: ImportUser): string {
     user.passwordHash ?? null,
     user.passwordHashType ?? null,
     Object.entries(user.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    // Last and only when set: digests of users without a salt position stay as they were.
+    ...(user.passwordSaltPosition === undefined ? [] : [user.passwordSaltPosition]),
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }

@@ -1,65 +1,89 @@
 import { z } from 'zod';
 
 /**
- * The WorkOS password hash types the API accepts (WorkOS create-user reference). The Node SDK's
- * `PasswordHashType` lacks `pbkdf2`, so the adapter casts when it passes this value on.
+ * The WorkOS password hash types the API accepts (WorkOS create-user reference and its OpenAPI
+ * description). The Node SDK's `PasswordHashType` lags behind (no `pbkdf2`, no `ssha256`): the
+ * WorkOS adapter sends those through the SDK's own request method.
  */
 export const passwordHashTypes = [
   'bcrypt',
   'scrypt',
   'firebase-scrypt',
   'ssha',
+  'ssha256',
   'pbkdf2',
   'argon2',
 ] as const;
 export type PasswordHashType = (typeof passwordHashTypes)[number];
 
 /**
+ * Where an `ssha256` hash's salt went (WorkOS `password_salt_position`): `prefix` is
+ * sha256(salt + password), `suffix` sha256(password + salt), WorkOS's default. Only `ssha256`
+ * takes one.
+ */
+export const passwordSaltPositions = ['prefix', 'suffix'] as const;
+export type PasswordSaltPosition = (typeof passwordSaltPositions)[number];
+
+/** The one hash type a salt position belongs to. */
+export const saltPositionHashType = 'ssha256' satisfies PasswordHashType;
+
+/**
  * One user as every source normalises it: what WorkOS should hold for them, keyed by the
  * identifier the source system gave them.
  */
-export const importUserSchema = z.object({
-  /** The user's id in the source system (Auth0 `user_id`). Stable: the idempotency key. */
-  sourceId: z.string().min(1),
-  /** WorkOS `external_id`: the source id, or a deterministic stand-in when it is too long. */
-  externalId: z.string().min(1).max(64),
-  email: z.string().min(3),
-  /** Exactly as exported: an import never upgrades an unverified email. */
-  emailVerified: z.boolean(),
-  firstName: z.string().optional(),
-  lastName: z.string().optional(),
-  passwordHash: z.string().optional(),
-  passwordHashType: z.enum(passwordHashTypes).optional(),
-  /**
-   * The user most likely exists in WorkOS already (a password-hash export read on its own, after
-   * the users): look up before writing, so the import costs one write (an update), not two (a
-   * refused create, then the update).
-   */
-  existingLikely: z.boolean().optional(),
-  /**
-   * The record comes from a password-hash export with no record of its own in a users export
-   * (the password export imported alone, or a job that opts in to importing such records). Its
-   * hash must never attach to another user: when another WorkOS user holds its email, the
-   * record is rejected, not merged.
-   */
-  onlyInPasswordExport: z.boolean().optional(),
-  /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
-  source: z.string().min(1),
-  /**
-   * Source details kept on the WorkOS user (provider, original id, source metadata), already
-   * fitted to WorkOS's limits by `fitMetadata`.
-   */
-  metadata: z.record(z.string(), z.string()).optional(),
-  /**
-   * What the operator must know about this user, reported as the outcome's reason: e.g.
-   * `password_reset_required:unsupported_hash` when the export's hash cannot be imported.
-   * Several notes are joined with `;`. Codes and counts only: never a value from the export.
-   */
-  note: z
-    .string()
-    .regex(/^[a-z0-9_:.;-]{1,200}$/)
-    .optional(),
-});
+export const importUserSchema = z
+  .object({
+    /** The user's id in the source system (Auth0 `user_id`). Stable: the idempotency key. */
+    sourceId: z.string().min(1),
+    /** WorkOS `external_id`: the source id, or a deterministic stand-in when it is too long. */
+    externalId: z.string().min(1).max(64),
+    email: z.string().min(3),
+    /** Exactly as exported: an import never upgrades an unverified email. */
+    emailVerified: z.boolean(),
+    firstName: z.string().optional(),
+    lastName: z.string().optional(),
+    passwordHash: z.string().optional(),
+    passwordHashType: z.enum(passwordHashTypes).optional(),
+    /** Only with `passwordHashType: 'ssha256'`; absent means WorkOS's default (`suffix`). */
+    passwordSaltPosition: z.enum(passwordSaltPositions).optional(),
+    /**
+     * The user most likely exists in WorkOS already (a password-hash export read on its own, after
+     * the users): look up before writing, so the import costs one write (an update), not two (a
+     * refused create, then the update).
+     */
+    existingLikely: z.boolean().optional(),
+    /**
+     * The record comes from a password-hash export with no record of its own in a users export
+     * (the password export imported alone, or a job that opts in to importing such records). Its
+     * hash must never attach to another user: when another WorkOS user holds its email, the
+     * record is rejected, not merged.
+     */
+    onlyInPasswordExport: z.boolean().optional(),
+    /** The source system, recorded on the WorkOS user's metadata (`auth0`, `csv`...). */
+    source: z.string().min(1),
+    /**
+     * Source details kept on the WorkOS user (provider, original id, source metadata), already
+     * fitted to WorkOS's limits by `fitMetadata`.
+     */
+    metadata: z.record(z.string(), z.string()).optional(),
+    /**
+     * What the operator must know about this user, reported as the outcome's reason: e.g.
+     * `password_reset_required:unsupported_hash` when the export's hash cannot be imported.
+     * Several notes are joined with `;`. Codes and counts only: never a value from the export.
+     */
+    note: z
+      .string()
+      .regex(/^[a-z0-9_:.;-]{1,200}$/)
+      .optional(),
+  })
+  .refine(
+    (user) =>
+      user.passwordSaltPosition === undefined || user.passwordHashType === saltPositionHashType,
+    {
+      path: ['passwordSaltPosition'],
+      message: `A password salt position goes only with the ${saltPositionHashType} hash type`,
+    },
+  );
 export type ImportUser = z.infer<typeof importUserSchema>;
 
 /**

@@ -30,6 +30,8 @@ import {
  * - `password_hash`/`passwordHash` with `password_hash_type`/`passwordHashType` (a WorkOS type or
  *   a hasher name `normalizeHashType` knows). Without a type, the hash's own prefix names it
  *   (WorkOS's dashboard CSV template has a hash column but no type column);
+ * - `password_salt_position`/`passwordSaltPosition` (`prefix` or `suffix`) for an `ssha256`
+ *   hash; empty: WorkOS's default, `suffix`. Ignored beside other hash types;
  * - the source id from `external_id`/`externalId`/`user_id`/`userId`/`id`. Without one, the source
  *   id is derived from the lower-cased email (`email-sha256:<hex>`): re-runs of the same file are
  *   then idempotent by email, and an email never becomes an id that logs and reports repeat;
@@ -54,6 +56,7 @@ const columns = {
   emailVerified: ['email_verified', 'emailVerified'],
   passwordHash: ['password_hash', 'passwordHash'],
   passwordHashType: ['password_hash_type', 'passwordHashType'],
+  passwordSaltPosition: ['password_salt_position', 'passwordSaltPosition'],
 } as const;
 
 /** Every column the generic layout reads, for recognising the layout from a header. */
@@ -114,7 +117,8 @@ function genericPasswordOf(fields: Record<string, unknown>): PasswordFields {
   const typeName = nonEmptyString(firstPresent(fields, columns.passwordHashType));
   if (hash === undefined) return passwordFieldsFor(undefined, undefined);
   const type = typeName === undefined ? inferHashType(hash) : normalizeHashType(typeName);
-  return passwordFieldsFor(type, hash);
+  const saltPosition = nonEmptyString(firstPresent(fields, columns.passwordSaltPosition));
+  return passwordFieldsFor(type, hash, saltPosition);
 }
 
 const trueWords = new Set(['true', '1', 'yes']);
@@ -261,6 +265,9 @@ export function sourceUserRecord(parts: SourceUserParts): ParsedRecord {
         : {
             passwordHash: parts.password.passwordHash,
             passwordHashType: parts.password.passwordHashType,
+            ...(parts.password.passwordSaltPosition === undefined
+              ? {}
+              : { passwordSaltPosition: parts.password.passwordSaltPosition }),
           }),
       source: parts.source,
       ...(Object.keys(parts.metadata.metadata).length === 0

@@ -1,4 +1,9 @@
-import type { PasswordHashType } from '../pipeline/user-message.ts';
+import {
+  type PasswordHashType,
+  type PasswordSaltPosition,
+  passwordSaltPositions,
+  saltPositionHashType,
+} from '../pipeline/user-message.ts';
 
 /**
  * The import-side check of a password hash, before any API call: exactly the strings WorkOS
@@ -26,7 +31,8 @@ export type PasswordHashRejection =
   | 'argon2_memory_out_of_range'
   | 'argon2_iterations_out_of_range'
   | 'argon2_parallelism_out_of_range'
-  | 'firebase_scrypt_parameters_out_of_range';
+  | 'firebase_scrypt_parameters_out_of_range'
+  | 'password_salt_position_invalid';
 
 /** Ranges WorkOS documents (reference C.2). */
 export const workosHashRanges = {
@@ -69,11 +75,13 @@ const firebaseScryptPattern = new RegExp(
   `^\\$firebase-scrypt\\$sk=${b64},ss=${b64},r=${decimal},m=${decimal}\\$${b64}\\$${b64}$`,
 );
 const sshaPattern = /^\{SSHA\}([A-Za-z0-9+/]+={0,2})$/;
+const ssha256Pattern = /^\{SSHA256\}([A-Za-z0-9+/]+={0,2})$/;
 
 /** Argon2's own minimums (RFC 9106): salts of 8 bytes, tags of 4. */
 const argon2MinSaltBytes = 8;
 const argon2MinHashBytes = 4;
 const sha1DigestBytes = 20;
+const sha256DigestBytes = 32;
 
 /**
  * Bytes of a PHC "B64" field (standard alphabet, no `=` padding), or undefined when the text is
@@ -159,13 +167,19 @@ function checkArgon2(hash: string): PasswordHashRejection | undefined {
   return inRange(parallelism, ranges.parallelism) ? undefined : 'argon2_parallelism_out_of_range';
 }
 
-function checkSsha(hash: string): PasswordHashRejection | undefined {
-  const encoded = sshaPattern.exec(hash)?.[1];
-  if (encoded === undefined) return 'unsupported_hash_format';
-  const bytes = Buffer.from(encoded, 'base64');
-  return bytes.toString('base64') === encoded && bytes.length > sha1DigestBytes
-    ? undefined
-    : 'unsupported_hash_format';
+/**
+ * `{SSHA}`/`{SSHA256}` + base64(digest ‖ salt), the LDAP layout: canonical padded base64 holding
+ * the whole digest and a salt of at least one byte.
+ */
+function saltedShaCheck(pattern: RegExp, digestBytes: number): Check {
+  return (hash) => {
+    const encoded = pattern.exec(hash)?.[1];
+    if (encoded === undefined) return 'unsupported_hash_format';
+    const bytes = Buffer.from(encoded, 'base64');
+    return bytes.toString('base64') === encoded && bytes.length > digestBytes
+      ? undefined
+      : 'unsupported_hash_format';
+  };
 }
 
 function checkFirebaseScrypt(hash: string): PasswordHashRejection | undefined {
@@ -183,7 +197,8 @@ const checks: Record<PasswordHashType, Check> = {
   bcrypt: checkBcrypt,
   scrypt: checkScrypt,
   'firebase-scrypt': checkFirebaseScrypt,
-  ssha: checkSsha,
+  ssha: saltedShaCheck(sshaPattern, sha1DigestBytes),
+  ssha256: saltedShaCheck(ssha256Pattern, sha256DigestBytes),
   pbkdf2: checkPbkdf2,
   argon2: checkArgon2,
 };
@@ -205,6 +220,7 @@ const hashTypeNames: Record<string, PasswordHashType> = {
   firebase_scrypt: 'firebase-scrypt',
   scrypt_firebase: 'firebase-scrypt',
   ssha: 'ssha',
+  ssha256: 'ssha256',
   pbkdf2: 'pbkdf2',
   pbkdf2_sha256: 'pbkdf2',
   pbkdf2_sha512: 'pbkdf2',
@@ -231,6 +247,7 @@ export function inferHashType(hash: string): PasswordHashType | undefined {
   if (hash.startsWith('$pbkdf2$')) return 'pbkdf2';
   if (/^\$argon2(id|i|d)\$/.test(hash)) return 'argon2';
   if (hash.startsWith('{SSHA}')) return 'ssha';
+  if (hash.startsWith('{SSHA256}')) return 'ssha256';
   return undefined;
 }
 
@@ -239,22 +256,50 @@ export function inferHashType(hash: string): PasswordHashType | undefined {
  * note: the user signs in another way and needs no reset).
  */
 export type PasswordFields =
-  | { passwordHash: string; passwordHashType: PasswordHashType; note?: undefined }
-  | { note?: string; passwordHash?: undefined; passwordHashType?: undefined };
+  | {
+      passwordHash: string;
+      passwordHashType: PasswordHashType;
+      passwordSaltPosition?: PasswordSaltPosition;
+      note?: undefined;
+    }
+  | {
+      note?: string;
+      passwordHash?: undefined;
+      passwordHashType?: undefined;
+      passwordSaltPosition?: undefined;
+    };
 
 /**
  * The one place every mapper turns an exported hash into user fields: the hash and its type when
  * WorkOS accepts them, else a `password_reset_required:<reason>` note (`no_password_hash`,
  * `unsupported_hash` for a type WorkOS does not take, or the format check's reason).
+ *
+ * `saltPosition` is the source's word for where an `ssha256` salt went (`prefix`/`suffix`, any
+ * case). Other types have no salt position, so a value beside them is ignored; an `ssha256`
+ * hash with a position that is neither is not sent (`password_salt_position_invalid`): it
+ * could not sign anyone in.
  */
 export function passwordFieldsFor(
   type: PasswordHashType | undefined,
   hash: string | undefined,
+  saltPosition?: string,
 ): PasswordFields {
   if (hash === undefined || hash === '') return resetNote('no_password_hash');
   if (type === undefined) return resetNote('unsupported_hash');
   const check = validatePasswordHash(type, hash);
-  return check.ok ? { passwordHash: hash, passwordHashType: type } : resetNote(check.reason);
+  if (!check.ok) return resetNote(check.reason);
+  if (type !== saltPositionHashType || saltPosition === undefined) {
+    return { passwordHash: hash, passwordHashType: type };
+  }
+  const position = normalizeSaltPosition(saltPosition);
+  return position === undefined
+    ? resetNote('password_salt_position_invalid')
+    : { passwordHash: hash, passwordHashType: type, passwordSaltPosition: position };
+}
+
+function normalizeSaltPosition(name: string): PasswordSaltPosition | undefined {
+  const key = name.trim().toLowerCase();
+  return passwordSaltPositions.find((position) => position === key);
 }
 
 export function resetNote(reason: string): { note: string } {

@@ -1,4 +1,4 @@
-import type { PasswordHashType } from '../pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
 
 /** A WorkOS user as the importer needs to see it. */
 export interface DirectoryUser {
@@ -21,6 +21,8 @@ export interface NewDirectoryUser {
   externalId: string;
   passwordHash?: string;
   passwordHashType?: PasswordHashType;
+  /** Only with `passwordHashType: 'ssha256'`; absent: WorkOS's default, `suffix`. */
+  passwordSaltPosition?: PasswordSaltPosition;
   metadata: Record<string, string>;
 }
 

@@ -1,5 +1,11 @@
-import type { CreateUserOptions } from '@workos-inc/node';
+import type {
+  CreateUserOptions,
+  SerializedCreateUserOptions,
+  SerializedUpdateUserOptions,
+  UserResponse,
+} from '@workos-inc/node';
 import { NotFoundException, type User, WorkOS } from '@workos-inc/node';
+import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
 import { classifyWorkOsError } from './classify-workos-error.ts';
 import type {
   DirectoryUser,
@@ -42,6 +48,22 @@ export class WorkOsUserDirectory implements UserDirectory {
   }
 
   async createUser(user: NewDirectoryUser): Promise<DirectoryUser> {
+    const sdkPassword = sdkPasswordOptions(user);
+    if (sdkPassword === undefined) {
+      // The SDK's types cannot carry this hash: the same request through its own request method.
+      const { data } = await callWorkOs(() =>
+        this.#workos.post<UserResponse, CreateUserBody>(usersPath, {
+          email: user.email,
+          email_verified: user.emailVerified,
+          first_name: user.firstName,
+          last_name: user.lastName,
+          external_id: user.externalId,
+          metadata: user.metadata,
+          ...passwordBody(user),
+        }),
+      );
+      return fromUserResponse(data);
+    }
     return toDirectoryUser(
       await callWorkOs(() =>
         this.#workos.userManagement.createUser({
@@ -51,13 +73,31 @@ export class WorkOsUserDirectory implements UserDirectory {
           lastName: user.lastName,
           externalId: user.externalId,
           metadata: user.metadata,
-          ...passwordFields(user),
+          ...sdkPassword,
         }),
       ),
     );
   }
 
   async updateUser(userId: string, changes: DirectoryUserChanges): Promise<DirectoryUser> {
+    const sdkPassword = sdkPasswordOptions(changes);
+    if (sdkPassword === undefined) {
+      const { data } = await callWorkOs(() =>
+        this.#workos.put<UserResponse, UpdateUserBody>(
+          `${usersPath}/${encodeURIComponent(userId)}`,
+          {
+            email: changes.email,
+            email_verified: changes.emailVerified,
+            first_name: changes.firstName,
+            last_name: changes.lastName,
+            external_id: changes.externalId,
+            metadata: changes.metadata,
+            ...passwordBody(changes),
+          },
+        ),
+      );
+      return fromUserResponse(data);
+    }
     return toDirectoryUser(
       await callWorkOs(() =>
         this.#workos.userManagement.updateUser({
@@ -68,7 +108,7 @@ export class WorkOsUserDirectory implements UserDirectory {
           lastName: changes.lastName,
           externalId: changes.externalId,
           metadata: changes.metadata,
-          ...passwordFields(changes),
+          ...sdkPassword,
         }),
       ),
     );
@@ -110,15 +150,80 @@ async function callWorkOs<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The SDK's type lacks `pbkdf2`, which the API accepts; the serializer passes the value through. */
-function passwordFields(user: { passwordHash?: string; passwordHashType?: PasswordHashTypeLike }) {
+const usersPath = '/user_management/users';
+
+type SdkPasswordHashType = NonNullable<CreateUserOptions['passwordHashType']>;
+
+/**
+ * The hash types the SDK's `PasswordHashType` names. The API takes more (`pbkdf2`, `ssha256`) and
+ * a `password_salt_position`; `satisfies` fails the build if the SDK ever drops one of these.
+ */
+const sdkPasswordHashTypes = [
+  'bcrypt',
+  'firebase-scrypt',
+  'ssha',
+  'scrypt',
+  'argon2',
+] as const satisfies readonly SdkPasswordHashType[];
+
+function isSdkPasswordHashType(type: PasswordHashType): type is SdkPasswordHashType {
+  return (sdkPasswordHashTypes as readonly PasswordHashType[]).includes(type);
+}
+
+interface PasswordChange {
+  passwordHash?: string;
+  passwordHashType?: PasswordHashType;
+  passwordSaltPosition?: PasswordSaltPosition;
+}
+
+/**
+ * The password options for the SDK's own `createUser`/`updateUser` (none when there is no hash),
+ * or undefined when the SDK's types cannot express them and the raw request must carry them.
+ */
+function sdkPasswordOptions(
+  user: PasswordChange,
+): Pick<CreateUserOptions, 'passwordHash' | 'passwordHashType'> | undefined {
+  const { passwordHash, passwordHashType, passwordSaltPosition } = user;
+  if (passwordHash === undefined || passwordHashType === undefined) return {};
+  if (passwordSaltPosition !== undefined || !isSdkPasswordHashType(passwordHashType)) {
+    return undefined;
+  }
+  return { passwordHash, passwordHashType };
+}
+
+/** The API's password fields, as the SDK serializes them, plus the ones its types lack. */
+interface PasswordBody {
+  password_hash?: string;
+  password_hash_type?: PasswordHashType;
+  password_salt_position?: PasswordSaltPosition;
+}
+type CreateUserBody = Omit<SerializedCreateUserOptions, keyof PasswordBody> & PasswordBody;
+type UpdateUserBody = Omit<SerializedUpdateUserOptions, keyof PasswordBody> & PasswordBody;
+
+function passwordBody(user: PasswordChange): PasswordBody {
   if (user.passwordHash === undefined || user.passwordHashType === undefined) return {};
   return {
-    passwordHash: user.passwordHash,
-    passwordHashType: user.passwordHashType as CreateUserOptions['passwordHashType'],
+    password_hash: user.passwordHash,
+    password_hash_type: user.passwordHashType,
+    ...(user.passwordSaltPosition === undefined
+      ? {}
+      : { password_salt_position: user.passwordSaltPosition }),
   };
 }
-type PasswordHashTypeLike = NewDirectoryUser['passwordHashType'];
+
+/** A user as the API sends it (what the SDK's own methods deserialize into `User`). */
+function fromUserResponse(user: UserResponse): DirectoryUser {
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.email_verified,
+    firstName: user.first_name,
+    lastName: user.last_name,
+    externalId: user.external_id ?? null,
+    metadata: user.metadata ?? {},
+    lastSignInAt: user.last_sign_in_at,
+  };
+}
 
 function toDirectoryUser(user: User): DirectoryUser {
   return {

@@ -9,6 +9,7 @@ import type {
 export interface StoredDirectoryUser extends DirectoryUser {
   passwordHash?: string;
   passwordHashType?: string;
+  passwordSaltPosition?: string;
 }
 
 /**
@@ -61,6 +62,7 @@ export class InMemoryUserDirectory implements UserDirectory {
       ...(user.passwordHash
         ? { passwordHash: user.passwordHash, passwordHashType: user.passwordHashType }
         : {}),
+      ...(user.passwordSaltPosition ? { passwordSaltPosition: user.passwordSaltPosition } : {}),
     };
     this.users.set(stored.id, stored);
     return { ...stored };
@@ -82,6 +84,7 @@ export class InMemoryUserDirectory implements UserDirectory {
     if (changes.passwordHash !== undefined) {
       user.passwordHash = changes.passwordHash;
       user.passwordHashType = changes.passwordHashType;
+      user.passwordSaltPosition = changes.passwordSaltPosition;
     }
     if (changes.metadata) user.metadata = { ...user.metadata, ...changes.metadata };
     return { ...user };

@@ -171,9 +171,12 @@ const sources: SourceCase[] = [
     file: fixture('generic/users.ndjson'),
     layout: 'ndjson',
     detected: 'generic',
-    records: 3,
+    records: 5,
     rejected: [[3, 'invalid_email_verified']],
     users: [
+      // ssha256 with each salt position: the wrong position would not sign them in.
+      user('json-4', 'mary@example.com', true, ['Mary', 'Jackson'], 'ssha256'),
+      user('json-5', 'evelyn@example.com', true, ['Evelyn', 'Boyd'], 'ssha256'),
       user(
         emailDerivedId('Joan.Clarke@Example.com'),
         'Joan.Clarke@Example.com',
@@ -398,16 +401,16 @@ async function describeFromContent(path: string) {
   );
 }
 
-/** WorkOS's "other services" columns, with an id and a hash type per row. */
+/** WorkOS's "other services" columns, with an id, a hash type and a salt position per row. */
 async function writeGenericCsv(
   path: string,
-  rows: { id: string; email: string; hash: string; type: string }[],
+  rows: { id: string; email: string; hash: string; type: string; saltPosition?: string }[],
 ) {
   const lines = [
-    'external_id,email,first_name,last_name,email_verified,password_hash,password_hash_type',
+    'external_id,email,first_name,last_name,email_verified,password_hash,password_hash_type,password_salt_position',
     ...rows.map(
       (row) =>
-        `${row.id},${row.email},Known,Hash,true,"${row.hash.replaceAll('"', '""')}",${row.type}`,
+        `${row.id},${row.email},Known,Hash,true,"${row.hash.replaceAll('"', '""')}",${row.type},${row.saltPosition ?? ''}`,
     ),
   ];
   await writeFile(path, `${lines.join('\n')}\n`);
@@ -620,6 +623,7 @@ describe('Exports of other services in local mode, against the emulator', () => 
         email: `known-${index}@example.com`,
         hash: await known.make(),
         type: known.type,
+        ...(known.saltPosition === undefined ? {} : { saltPosition: known.saltPosition }),
       })),
     );
     await writeGenericCsv(path, rows);
@@ -633,6 +637,8 @@ describe('Exports of other services in local mode, against the emulator', () => 
       const email = `known-${index}@example.com`;
       await expect(signIn(email, known.password), known.label).resolves.toBeDefined();
       await expect(signIn(email, wrongPassword), known.label).rejects.toThrow();
+      const stored = emulator.users().find((candidate) => candidate.email === email);
+      expect(stored?.passwordSaltPosition, known.label).toBe(known.saltPosition ?? null);
     }
   }, 60_000);
 

@@ -33,6 +33,8 @@ export const firebaseTestVector = {
 export interface HashFixture {
   label: string;
   hashType: PasswordHashType;
+  /** For ssha256: sent as `password_salt_position`. */
+  saltPosition?: 'prefix' | 'suffix';
   password: string;
   makeHash: () => Promise<string>;
 }
@@ -69,6 +71,15 @@ async function argon2Phc(
 export function sshaOf(password: string, salt: Buffer = randomBytes(8)): string {
   const digest = createHash('sha1').update(password).update(salt).digest();
   return `{SSHA}${Buffer.concat([digest, salt]).toString('base64')}`;
+}
+
+/** `{SSHA256}` + base64(sha256 ‖ salt), the salt hashed before or after the password. */
+export function ssha256Of(password: string, position: 'prefix' | 'suffix'): string {
+  const salt = randomBytes(16);
+  const digest = createHash('sha256');
+  if (position === 'prefix') digest.update(salt).update(password);
+  else digest.update(password).update(salt);
+  return `{SSHA256}${Buffer.concat([digest.digest(), salt]).toString('base64')}`;
 }
 
 /** One fixture per hash type and variant WorkOS accepts. */
@@ -120,6 +131,20 @@ export const hashFixtures: HashFixture[] = [
     hashType: 'ssha',
     password: knownPassword,
     makeHash: async () => sshaOf(knownPassword),
+  },
+  {
+    label: 'ssha256 with the salt as prefix',
+    hashType: 'ssha256',
+    saltPosition: 'prefix',
+    password: knownPassword,
+    makeHash: async () => ssha256Of(knownPassword, 'prefix'),
+  },
+  {
+    label: 'ssha256 with the salt as suffix',
+    hashType: 'ssha256',
+    saltPosition: 'suffix',
+    password: knownPassword,
+    makeHash: async () => ssha256Of(knownPassword, 'suffix'),
   },
   {
     label: "firebase-scrypt (Firebase's published test vector)",

@@ -20,6 +20,7 @@ function storedUser(email: string, externalId: string | null = null): EmulatedUs
     updatedAt: now,
     passwordHash: null,
     passwordHashType: null,
+    passwordSaltPosition: null,
     passwordSource: null,
   };
 }

@@ -1,7 +1,7 @@
 import {
-  type CreateUserOptions,
   GenericServerException,
   UnprocessableEntityException,
+  type UserResponse,
   type WorkOS,
 } from '@workos-inc/node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,14 +14,25 @@ import {
   firebaseTestVector,
   hashFixtures,
   knownPassword,
+  ssha256Of,
   sshaOf,
 } from './password-hash-fixtures.ts';
 
-type SdkPasswordHashType = NonNullable<CreateUserOptions['passwordHashType']>;
-
-/** The Node SDK's type lacks `pbkdf2` although WorkOS accepts it (reference C.2), so it is cast. */
-function asSdkHashType(hashType: string): SdkPasswordHashType {
-  return hashType as SdkPasswordHashType;
+/**
+ * Creates a user through the SDK's own request method: its `createUser` types lack `pbkdf2`,
+ * `ssha256` and `password_salt_position`, which the API accepts (reference C.2).
+ */
+async function createHashedUser(
+  workos: WorkOS,
+  body: {
+    email: string;
+    password_hash: string;
+    password_hash_type: string;
+    password_salt_position?: string;
+  },
+): Promise<UserResponse> {
+  const { data } = await workos.post<UserResponse>('/user_management/users', body);
+  return data;
 }
 
 describe('WorkOS emulator: imported password hashes through the real SDK', () => {
@@ -41,15 +52,20 @@ describe('WorkOS emulator: imported password hashes through the real SDK', () =>
     await emulator.close();
   });
 
-  describe.each(hashFixtures)('$label', ({ hashType, password, makeHash }) => {
+  describe.each(hashFixtures)('$label', ({ hashType, saltPosition, password, makeHash }) => {
     it('signs in with the original password and refuses a wrong one', async () => {
       const hash = await makeHash();
-      const created = await workos.userManagement.createUser({
+      const created = await createHashedUser(workos, {
         email: 'migrated@example.test',
-        passwordHash: hash,
-        passwordHashType: asSdkHashType(hashType),
+        password_hash: hash,
+        password_hash_type: hashType,
+        ...(saltPosition === undefined ? {} : { password_salt_position: saltPosition }),
       });
-      expect(emulator.users()[0]).toMatchObject({ passwordHash: hash, passwordHashType: hashType });
+      expect(emulator.users()[0]).toMatchObject({
+        passwordHash: hash,
+        passwordHashType: hashType,
+        passwordSaltPosition: saltPosition ?? null,
+      });
 
       const signedIn = await workos.userManagement.authenticateWithPassword({
         email: 'migrated@example.test',
@@ -136,10 +152,10 @@ describe('WorkOS emulator: imported password hashes through the real SDK', () =>
     'refuses $case at create with 422 $code and stores nothing',
     async ({ hashType, hash, code }) => {
       const error = await failureOf(() =>
-        workos.userManagement.createUser({
+        createHashedUser(workos, {
           email: 'refused@example.test',
-          passwordHash: hash,
-          passwordHashType: asSdkHashType(hashType),
+          password_hash: hash,
+          password_hash_type: hashType,
         }),
       );
       expect(error).toBeInstanceOf(UnprocessableEntityException);
@@ -149,6 +165,73 @@ describe('WorkOS emulator: imported password hashes through the real SDK', () =>
       expect(emulator.users()).toEqual([]);
     },
   );
+
+  it('signs an ssha256 user in with the suffix rule when no salt position was sent', async () => {
+    await createHashedUser(workos, {
+      email: 'default@example.test',
+      password_hash: ssha256Of(knownPassword, 'suffix'),
+      password_hash_type: 'ssha256',
+    });
+    await expect(
+      workos.userManagement.authenticateWithPassword({
+        email: 'default@example.test',
+        password: knownPassword,
+      }),
+    ).resolves.toBeDefined();
+  });
+
+  it('refuses an ssha256 prefix hash signed in by the suffix rule (its position matters)', async () => {
+    await createHashedUser(workos, {
+      email: 'swapped@example.test',
+      password_hash: ssha256Of(knownPassword, 'prefix'),
+      password_hash_type: 'ssha256',
+      password_salt_position: 'suffix',
+    });
+    expect(
+      await failureOf(() =>
+        workos.userManagement.authenticateWithPassword({
+          email: 'swapped@example.test',
+          password: knownPassword,
+        }),
+      ),
+    ).toMatchObject({ code: 'invalid_credentials' });
+  });
+
+  it.each([
+    {
+      case: 'a salt position that is neither prefix nor suffix',
+      hashType: 'ssha256',
+      hash: ssha256Of(knownPassword, 'prefix'),
+      saltPosition: 'before',
+      code: 'password_salt_position_invalid',
+    },
+    {
+      case: 'a salt position beside ssha',
+      hashType: 'ssha',
+      hash: sshaOf(knownPassword),
+      saltPosition: 'prefix',
+      code: 'password_salt_position_not_applicable',
+    },
+    {
+      case: 'ssha256 with a 20-byte (SHA-1) digest',
+      hashType: 'ssha256',
+      hash: `{SSHA256}${Buffer.alloc(20).toString('base64')}`,
+      saltPosition: 'suffix',
+      code: 'password_hash_invalid',
+    },
+  ])('refuses $case with 422 $code', async ({ hashType, hash, saltPosition, code }) => {
+    const error = await failureOf(() =>
+      createHashedUser(workos, {
+        email: 'refused@example.test',
+        password_hash: hash,
+        password_hash_type: hashType,
+        password_salt_position: saltPosition,
+      }),
+    );
+    expect(error).toBeInstanceOf(UnprocessableEntityException);
+    expect((error as Error).message).toContain(code);
+    expect(emulator.users()).toEqual([]);
+  });
 
   it('refuses a malformed hash on update too, keeping the old password', async () => {
     const user = await workos.userManagement.createUser({

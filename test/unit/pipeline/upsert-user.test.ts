@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   DuplicateUserError,
@@ -260,6 +261,36 @@ describe('Function: upsertUser()', () => {
   });
 });
 
+describe('Function: upsertUser() with an ssha256 hash', () => {
+  it('passes the salt position on with the hash when it creates the user', async () => {
+    const directory = new InMemoryUserDirectory();
+    const user = importUserFactory({
+      passwordHash: '{SSHA256}AAAA',
+      passwordHashType: 'ssha256',
+      passwordSaltPosition: 'prefix',
+    });
+
+    const result = await upsertUser(directory, user);
+
+    expect(directory.users.get(result.workosUserId)).toMatchObject({
+      passwordHash: '{SSHA256}AAAA',
+      passwordHashType: 'ssha256',
+      passwordSaltPosition: 'prefix',
+    });
+  });
+
+  it('updates a user whose hash is the same but whose salt position changed', async () => {
+    const directory = new InMemoryUserDirectory();
+    const first = importUserFactory({ passwordHash: '{SSHA256}AAAA', passwordHashType: 'ssha256' });
+    const { workosUserId } = await upsertUser(directory, first);
+
+    const result = await upsertUser(directory, { ...first, passwordSaltPosition: 'prefix' });
+
+    expect(result.status).toBe('updated');
+    expect(directory.users.get(workosUserId)).toMatchObject({ passwordSaltPosition: 'prefix' });
+  });
+});
+
 describe('Function: importDigestOf()', () => {
   it.each([
     ['email case', { email: 'ADA@example.com' }, true],
@@ -271,6 +302,31 @@ describe('Function: importDigestOf()', () => {
     expect(importDigestOf(importUserFactory(change)) === importDigestOf(importUserFactory())).toBe(
       same,
     );
+  });
+
+  const ssha256 = { passwordHash: '{SSHA256}AAAA', passwordHashType: 'ssha256' as const };
+
+  it('tells an ssha256 hash with its salt as prefix from the same hash as suffix or default', () => {
+    const prefix = importDigestOf(
+      importUserFactory({ ...ssha256, passwordSaltPosition: 'prefix' }),
+    );
+    const suffix = importDigestOf(
+      importUserFactory({ ...ssha256, passwordSaltPosition: 'suffix' }),
+    );
+    const unset = importDigestOf(importUserFactory(ssha256));
+    expect(new Set([prefix, suffix, unset]).size).toBe(3);
+  });
+
+  it('gives a user without a salt position the digest it had before salt positions existed', () => {
+    const user = importUserFactory({ passwordHash: '$2b$10$x', passwordHashType: 'bcrypt' });
+    // The digest's documented canonical form of a user: seven fields, nothing after them.
+    const before = createHash('sha256')
+      .update(
+        JSON.stringify(['ada@example.com', true, 'Ada', 'Lovelace', '$2b$10$x', 'bcrypt', []]),
+      )
+      .digest('base64url')
+      .slice(0, 22);
+    expect(importDigestOf(user)).toBe(before);
   });
 
   it('is a short token that does not contain the password hash', () => {

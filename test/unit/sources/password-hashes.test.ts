@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { passwordHashProblem } from '../../../src/emulator/password-hash-formats.ts';
 import { passwordVerifiers } from '../../../src/emulator/password-verifiers.ts';
-import type { PasswordHashType } from '../../../src/pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../../../src/pipeline/user-message.ts';
 import {
   firebaseScryptPhc,
   inferHashType,
@@ -20,28 +20,38 @@ import {
   knownHashes,
   knownPassword,
   pbkdf2Of,
+  ssha256Of,
 } from '../../fixtures/sources/known-password-hashes.ts';
 
 /** The emulator's verdict on signing in: the judge of every hash the importer would send. */
-async function signsIn(type: PasswordHashType, hash: string, password: string): Promise<boolean> {
-  return passwordVerifiers[type](password, hash);
+async function signsIn(
+  type: PasswordHashType,
+  hash: string,
+  password: string,
+  saltPosition?: PasswordSaltPosition,
+): Promise<boolean> {
+  return passwordVerifiers[type](password, hash, { saltPosition: saltPosition ?? null });
 }
 
 describe('Function: validatePasswordHash()', () => {
   it.each(knownHashes)(
     'accepts $label made by its own tool, and the emulator signs the user in with it',
-    async ({ type, password, make }) => {
+    async ({ type, saltPosition, password, make }) => {
       // Prepare
       const hash = await make();
 
       // Act
-      const fields = passwordFieldsFor(type, hash);
+      const fields = passwordFieldsFor(type, hash, saltPosition);
 
       // Assess
       expect(validatePasswordHash(type, hash)).toEqual({ ok: true });
-      expect(fields).toEqual({ passwordHash: hash, passwordHashType: type });
-      await expect(signsIn(type, hash, password)).resolves.toBe(true);
-      await expect(signsIn(type, hash, `${password}!`)).resolves.toBe(false);
+      expect(fields).toEqual({
+        passwordHash: hash,
+        passwordHashType: type,
+        ...(saltPosition === undefined ? {} : { passwordSaltPosition: saltPosition }),
+      });
+      await expect(signsIn(type, hash, password, saltPosition)).resolves.toBe(true);
+      await expect(signsIn(type, hash, `${password}!`, saltPosition)).resolves.toBe(false);
     },
     30_000,
   );
@@ -238,6 +248,34 @@ describe('Function: validatePasswordHash()', () => {
       emulator: 'refuses',
     },
     {
+      label: 'ssha256 without its prefix',
+      type: 'ssha256',
+      hash: randomBytes(40).toString('base64'),
+      reason: 'unsupported_hash_format',
+      emulator: 'refuses',
+    },
+    {
+      label: 'ssha256 with an ssha (SHA-1) prefix',
+      type: 'ssha256',
+      hash: `{SSHA}${randomBytes(40).toString('base64')}`,
+      reason: 'unsupported_hash_format',
+      emulator: 'refuses',
+    },
+    {
+      label: 'ssha256 with a 32-byte digest and no salt',
+      type: 'ssha256',
+      hash: `{SSHA256}${randomBytes(32).toString('base64')}`,
+      reason: 'unsupported_hash_format',
+      emulator: 'refuses',
+    },
+    {
+      label: 'ssha256 with unpadded base64',
+      type: 'ssha256',
+      hash: `{SSHA256}${randomBytes(40).toString('base64').replace(/=+$/, '')}`,
+      reason: 'unsupported_hash_format',
+      emulator: 'refuses',
+    },
+    {
       label: 'firebase-scrypt without a salt separator',
       type: 'firebase-scrypt',
       hash: firebase(
@@ -306,6 +344,51 @@ describe('Function: passwordFieldsFor()', () => {
   ])('notes a reset for %s', (_, type, hash, note) => {
     expect(passwordFieldsFor(type, hash)).toEqual({ note });
   });
+
+  const ssha256 = ssha256Of(knownPassword, 'prefix');
+
+  it.each([
+    ['prefix', 'prefix'],
+    [' Prefix ', 'prefix'],
+    ['SUFFIX', 'suffix'],
+  ] as const)('keeps the ssha256 salt position %j as %j', (position, expected) => {
+    expect(passwordFieldsFor('ssha256', ssha256, position)).toEqual({
+      passwordHash: ssha256,
+      passwordHashType: 'ssha256',
+      passwordSaltPosition: expected,
+    });
+  });
+
+  it('leaves an ssha256 hash without a position to WorkOS default (suffix)', () => {
+    expect(passwordFieldsFor('ssha256', ssha256)).toEqual({
+      passwordHash: ssha256,
+      passwordHashType: 'ssha256',
+    });
+  });
+
+  it('does not send an ssha256 hash whose salt position is neither prefix nor suffix', () => {
+    expect(passwordFieldsFor('ssha256', ssha256, 'middle')).toEqual({
+      note: 'password_reset_required:password_salt_position_invalid',
+    });
+  });
+
+  it('ignores a salt position beside a hash type that has none', () => {
+    const bcryptHash = bcryptOf(knownPassword);
+    expect(passwordFieldsFor('bcrypt', bcryptHash, 'prefix')).toEqual({
+      passwordHash: bcryptHash,
+      passwordHashType: 'bcrypt',
+    });
+  });
+
+  it('signs a prefix hash in only with the prefix position, and a suffix hash only with suffix', async () => {
+    const suffix = ssha256Of(knownPassword, 'suffix');
+    await expect(signsIn('ssha256', ssha256, knownPassword, 'prefix')).resolves.toBe(true);
+    await expect(signsIn('ssha256', ssha256, knownPassword, 'suffix')).resolves.toBe(false);
+    await expect(signsIn('ssha256', ssha256, knownPassword)).resolves.toBe(false);
+    await expect(signsIn('ssha256', suffix, knownPassword, 'suffix')).resolves.toBe(true);
+    await expect(signsIn('ssha256', suffix, knownPassword)).resolves.toBe(true);
+    await expect(signsIn('ssha256', suffix, knownPassword, 'prefix')).resolves.toBe(false);
+  });
 });
 
 describe('Function: normalizeHashType()', () => {
@@ -328,7 +411,8 @@ describe('Function: normalizeHashType()', () => {
     ['pbkdf2_sha1', undefined],
     ['bcrypt_sha256_django', undefined],
     ['phpass', undefined],
-    ['ssha256', undefined],
+    ['ssha256', 'ssha256'],
+    ['SSHA256', 'ssha256'],
     ['constructor', undefined],
     ['', undefined],
   ])('maps %j to %j', (name, expected) => {
@@ -347,6 +431,7 @@ describe('Function: inferHashType()', () => {
     ['$argon2id$v=19...', 'argon2'],
     ['$argon2i$v=19...', 'argon2'],
     ['{SSHA}abc', 'ssha'],
+    ['{SSHA256}abc', 'ssha256'],
     ['pbkdf2_sha256$600000$salt$hash', undefined],
     ['5f4dcc3b5aa765d61d8327deb882cf99', undefined],
   ])('names %j as %j', (hash, expected) => {
