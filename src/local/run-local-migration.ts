@@ -9,7 +9,12 @@ import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts
 import type { PipelineLogger } from '../logger.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
 import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
-import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
+import {
+  emptyOutcomeCounts,
+  type OutcomeCounts,
+  type RecordOutcome,
+  recordKindOfMessage,
+} from '../pipeline/outcome.ts';
 import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
@@ -182,6 +187,7 @@ async function recordRedrivenFailures(
     for (const failedOrigin of [origin, ...joined]) {
       await ledger.recordOutcome({
         origin: failedOrigin,
+        kind: failedOrigin === origin ? recordKindOfMessage(parsed.data.kind) : 'joined',
         sourceId: sourceIdOf(parsed.data),
         status: 'failed',
         reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',

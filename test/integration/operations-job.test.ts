@@ -219,6 +219,7 @@ describe('a job uploaded, split and partly imported', () => {
     const workosUserId = status === 'failed' ? undefined : `user_01TEST${line}`;
     await environment.ledger.recordOutcome({
       origin: message.origin,
+      kind: 'user',
       sourceId: message.user.sourceId,
       status,
       ...(workosUserId ? { workosUserId } : { reason: 'workos_503' }),
