@@ -18,6 +18,12 @@ import {
 import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
+import {
+  countingOrganizationDirectory,
+  countingUserDirectory,
+  emptyWorkOsCallCounts,
+  type WorkOsCallCounts,
+} from '../workos/counting-directory.ts';
 import type { OrganizationDirectory } from '../workos/organization-directory.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
 import {
@@ -62,6 +68,8 @@ export interface LocalMigrationResult {
   unaccounted: number;
   /** Every record's outcome, job by job in line order. */
   outcomes: RecordOutcome[];
+  /** The WorkOS calls the run made (writes, reads, 429s), counted as they went out. */
+  workosCalls: WorkOsCallCounts;
 }
 
 /**
@@ -81,6 +89,12 @@ export async function runLocalMigration(
     deadLetterQueue,
   });
   const ledger = new InMemoryMigrationLedger();
+  const workosCalls = emptyWorkOsCallCounts();
+  const directory = countingUserDirectory(options.directory, workosCalls);
+  const organizations =
+    options.organizations === undefined
+      ? undefined
+      : countingOrganizationDirectory(options.organizations, workosCalls);
   const pacer = new WritePacer({ writesPerSecond: options.writesPerSecond });
   const control = inProcessQueueControl(queue, deadLetterQueue);
   const stop = new AbortController();
@@ -97,8 +111,8 @@ export async function runLocalMigration(
     handleBatch: async (messages) => {
       try {
         return await importUserBatch(messages, {
-          directory: options.directory,
-          ...(options.organizations === undefined ? {} : { organizations: options.organizations }),
+          directory,
+          ...(organizations === undefined ? {} : { organizations }),
           pacer,
           queue: control,
           ledger,
@@ -139,7 +153,7 @@ export async function runLocalMigration(
   }
 
   await recordRedrivenFailures(deadLetterQueue, ledger);
-  return summarize(ledger, jobIds);
+  return { ...(await summarize(ledger, jobIds)), workosCalls: { ...workosCalls } };
 }
 
 async function splitLocalJob(
@@ -196,7 +210,10 @@ async function recordRedrivenFailures(
   }
 }
 
-async function summarize(ledger: MigrationLedger, jobIds: string[]): Promise<LocalMigrationResult> {
+async function summarize(
+  ledger: MigrationLedger,
+  jobIds: string[],
+): Promise<Omit<LocalMigrationResult, 'workosCalls'>> {
   const jobs: JobSnapshot[] = [];
   const outcomes: RecordOutcome[] = [];
   const counts = emptyOutcomeCounts();
