@@ -10,7 +10,7 @@ import {
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
 import { importMembership } from '../../src/pipeline/import-membership.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import { type RecordOutcome, recordKindOfMessage } from '../../src/pipeline/outcome.ts';
 import {
   pacedOrganizationDirectory,
   pacedUserDirectory,
@@ -157,6 +157,7 @@ async function importUserMessage(
     await recordOutcome(
       {
         origin,
+        kind: recordKindOfMessage(parsed.kind),
         sourceId: sourceIdOf(parsed),
         status: result.status,
         ...(result.workosId === undefined ? {} : { workosUserId: result.workosId }),
@@ -393,6 +394,7 @@ async function settleJoinedRecords(
     await recordOutcome(
       {
         origin: joined,
+        kind: 'joined',
         sourceId: sourceIdOf(message),
         status: primary.status,
         ...(primary.workosUserId ? { workosUserId: primary.workosUserId } : {}),
@@ -470,10 +472,14 @@ async function deadLetter(
 ): Promise<void> {
   await deps.queue.deadLetter(message, reason);
   const sourceId = sourceIdOf(parsed);
-  await recordOutcome({ origin: parsed.origin, sourceId, status: 'failed', reason }, deps);
+  const kind = recordKindOfMessage(parsed.kind);
+  await recordOutcome({ origin: parsed.origin, kind, sourceId, status: 'failed', reason }, deps);
   // The joined password line fails with its user, and moves with it when the user is redriven.
   for (const joined of parsed.joined ?? []) {
-    await recordOutcome({ origin: joined, sourceId, status: 'failed', reason }, deps);
+    await recordOutcome(
+      { origin: joined, kind: 'joined', sourceId, status: 'failed', reason },
+      deps,
+    );
   }
 }
 
@@ -491,6 +497,7 @@ async function recordOutcome(
     jobId: outcome.origin.jobId,
     line: outcome.origin.line,
     file: outcome.origin.file,
+    kind: outcome.kind,
     status: outcome.status,
     workosUserId: outcome.workosUserId,
     reason: outcome.reason,

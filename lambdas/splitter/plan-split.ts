@@ -5,7 +5,7 @@ import {
 } from '../../src/pipeline/duplicate-emails.ts';
 import { externalIdFor } from '../../src/pipeline/external-id.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import type { RecordKind, RecordOutcome } from '../../src/pipeline/outcome.ts';
 import {
   type IndexedPassword,
   PasswordIndex,
@@ -99,8 +99,22 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
                 : [passwordLinesLeft.map(({ line }) => ({ line }))],
             ),
       decide: deciderFor(file, job, context),
+      recordKind: recordKindOfFile(file.kind),
     };
   });
+}
+
+/** What a file's records are about: a password line that is not joined is a user of its own. */
+function recordKindOfFile(kind: FileKind): RecordKind {
+  switch (kind) {
+    case 'organizations':
+      return 'organization';
+    case 'members':
+      return 'membership';
+    case 'users':
+    case 'passwords':
+      return 'user';
+  }
 }
 
 /** What the planning reads learn, for the passes to split with. */
@@ -318,14 +332,16 @@ function deciderFor(
   switch (file.kind) {
     case 'organizations': {
       const map = createAuth0OrganizationMapper();
-      return (record, origin) => simpleDecision(readRecordSafely(map, record), origin, context);
+      return (record, origin) =>
+        simpleDecision(readRecordSafely(map, record), origin, context, 'organization');
     }
     case 'members': {
       const map = createAuth0MemberMapper({
         ...(file.organizationId === undefined ? {} : { organizationId: file.organizationId }),
         ...(job.options.roleSlugs === undefined ? {} : { roleSlugs: job.options.roleSlugs }),
       });
-      return (record, origin) => simpleDecision(readRecordSafely(map, record), origin, context);
+      return (record, origin) =>
+        simpleDecision(readRecordSafely(map, record), origin, context, 'membership');
     }
     case 'users': {
       const map = userMapperFor(job);
@@ -352,11 +368,12 @@ function simpleDecision(
   parsed: ParsedRecord | undefined,
   origin: RecordOrigin,
   context: PassContext,
+  kind: RecordKind,
 ): SplitDecision {
   if (parsed === undefined) return { action: 'none' };
   switch (parsed.kind) {
     case 'rejected':
-      return rejected(origin, parsed.reason, parsed.sourceId);
+      return rejected(origin, kind, parsed.reason, parsed.sourceId);
     case 'organization':
       return {
         action: 'enqueue',
@@ -401,11 +418,18 @@ function decideUser(
   if (parsed.kind === 'rejected' && parsed.sourceId !== undefined) {
     const joined = joinedPasswordOrigin(parsed.sourceId, context);
     const outcomes: RecordOutcome[] = [
-      { origin, sourceId: parsed.sourceId, status: 'rejected', reason: parsed.reason },
+      {
+        origin,
+        kind: 'user',
+        sourceId: parsed.sourceId,
+        status: 'rejected',
+        reason: parsed.reason,
+      },
     ];
     if (joined !== undefined) {
       outcomes.push({
         origin: joined,
+        kind: 'joined',
         sourceId: parsed.sourceId,
         status: 'rejected',
         reason: `joined_into_line:${origin.line}`,
@@ -413,7 +437,7 @@ function decideUser(
     }
     return { action: 'settle', outcomes };
   }
-  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
+  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context, 'user');
   // One lookup serves both the hash and the line it joins.
   const entry = context.passwords?.get(parsed.user.sourceId);
   const joined = entry === undefined ? undefined : passwordOrigin(entry.line, context);
@@ -425,12 +449,13 @@ function decideUser(
     return {
       action: 'settle',
       outcomes: [
-        { origin, sourceId: user.sourceId, status: 'unchanged', reason },
+        { origin, kind: 'joined', sourceId: user.sourceId, status: 'unchanged', reason },
         ...(joined === undefined
           ? []
           : [
               {
                 origin: joined,
+                kind: 'joined' as const,
                 sourceId: user.sourceId,
                 status: 'unchanged' as const,
                 reason: `joined_into_line:${origin.line}`,
@@ -452,7 +477,7 @@ function decidePasswordRecord(
   context: PassContext,
 ): SplitDecision {
   if (parsed === undefined) return { action: 'none' };
-  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context);
+  if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context, 'user');
   const { sourceId } = parsed.user;
   const indexedLine = context.passwords?.lineOf(sourceId);
   if (indexedLine !== undefined) {
@@ -461,7 +486,13 @@ function decidePasswordRecord(
     return {
       action: 'settle',
       outcomes: [
-        { origin, sourceId, status: 'unchanged', reason: `duplicate_of_line:${indexedLine}` },
+        {
+          origin,
+          kind: 'joined',
+          sourceId,
+          status: 'unchanged',
+          reason: `duplicate_of_line:${indexedLine}`,
+        },
       ],
     };
   }
@@ -470,7 +501,15 @@ function decidePasswordRecord(
     if (winner !== undefined) {
       return {
         action: 'settle',
-        outcomes: [{ origin, sourceId, status: 'unchanged', reason: mergeReason(winner, origin) }],
+        outcomes: [
+          {
+            origin,
+            kind: 'joined',
+            sourceId,
+            status: 'unchanged',
+            reason: mergeReason(winner, origin),
+          },
+        ],
       };
     }
     // Read on its own, a password export most likely follows its users: look up, then update.
@@ -484,7 +523,7 @@ function decidePasswordRecord(
   // belongs to a user deleted since, or to another connection. Creating it would bring a
   // deleted account back with a working password.
   if (!context.importOrphanPasswords) {
-    return rejected(origin, orphanPasswordReason, sourceId);
+    return rejected(origin, 'user', orphanPasswordReason, sourceId);
   }
   return enqueueUser({ ...parsed.user, onlyInPasswordExport: true }, origin, context);
 }
@@ -575,9 +614,15 @@ function withNote(user: ImportUser, note: string): ImportUser {
   return { ...user, note: user.note === undefined ? note : `${user.note};${note}` };
 }
 
-function rejected(origin: RecordOrigin, reason: string, sourceId?: string): SplitDecision {
+function rejected(
+  origin: RecordOrigin,
+  kind: RecordKind,
+  reason: string,
+  sourceId?: string,
+): SplitDecision {
   const outcome: RecordOutcome = {
     origin,
+    kind,
     status: 'rejected',
     reason,
     ...(sourceId === undefined ? {} : { sourceId }),

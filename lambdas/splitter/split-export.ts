@@ -1,6 +1,6 @@
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+import type { RecordKind, RecordOutcome } from '../../src/pipeline/outcome.ts';
 import {
   filePositionStride,
   type ImportMessage,
@@ -52,6 +52,8 @@ export interface SplitPass {
     | AsyncIterable<ExportRecord[]>
     | Iterable<ExportRecord[]>;
   decide: DecideRecord;
+  /** What the file's records are about, for a record rejected because deciding it threw. */
+  recordKind?: RecordKind;
 }
 
 export interface SplitExportInput {
@@ -131,7 +133,7 @@ export async function splitExport(
           return summaryOf(input.jobId, progress(), false, deps.logger);
         }
         throughLine = position;
-        const decision = decideSafely(pass.decide, record, origin);
+        const decision = decideSafely(pass.decide, record, origin, pass.recordKind ?? 'user');
         if (decision.action === 'none') continue;
         read += 1;
         if (decision.action === 'enqueue') {
@@ -175,13 +177,14 @@ function decideSafely(
   decide: DecideRecord,
   record: ExportRecord,
   origin: RecordOrigin,
+  kind: RecordKind,
 ): SplitDecision {
   try {
     return decide(record, origin);
   } catch {
     return {
       action: 'settle',
-      outcomes: [{ origin, status: 'rejected', reason: 'unparseable_record' }],
+      outcomes: [{ origin, kind, status: 'rejected', reason: 'unparseable_record' }],
     };
   }
 }

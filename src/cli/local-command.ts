@@ -8,10 +8,12 @@ import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
 import { WorkOsOrganizationDirectory } from '../workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../workos/workos-user-directory.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
-import { formatMigrationSummary } from './summary.ts';
+import { formatMigrationSummary, summarizeMigration } from './summary.ts';
 
 export interface LocalCommandOptions extends JobOptionFlags {
   emulator: boolean;
+  /** Print the summary as one JSON object (the same figures as the text). */
+  json?: boolean;
   report?: string;
   rate: number;
   concurrency: number;
@@ -55,18 +57,15 @@ export async function runLocalCommand(
       await mkdir(dirname(options.report), { recursive: true });
       await writeFile(options.report, formatOutcomeReport(result.outcomes));
     }
-    process.stdout.write(`${formatMigrationSummary(result, elapsedMs)}\n`);
-    if (emulator) {
-      const stats = emulator.stats();
-      const calls = stats.reads + stats.writes;
-      process.stdout.write(
-        `  WorkOS calls: ${stats.writes} writes, ${stats.reads} reads, ${stats.rateLimited} answered 429` +
-          ` (${calls > 0 ? ((100 * stats.rateLimited) / calls).toFixed(2) : '0.00'}%)\n`,
-      );
-    }
-    if (options.report) process.stdout.write(`  report: ${options.report}\n`);
+    const summary = summarizeMigration(result, elapsedMs);
+    // With --json, stdout holds the one object and the notes go to stderr.
+    const notes = options.json ? process.stderr : process.stdout;
+    process.stdout.write(
+      `${options.json ? JSON.stringify(summary) : formatMigrationSummary(summary)}\n`,
+    );
+    if (options.report) notes.write(`  report: ${options.report}\n`);
     if (result.counts.failed > 0 || result.unaccounted !== 0) {
-      process.stdout.write(
+      notes.write(
         `FAILED: ${result.counts.failed} user(s) could not be imported${
           result.unaccounted ? ` and ${result.unaccounted} record(s) have no outcome` : ''
         }; see the reasons above${options.report ? ' and the report' : ''}.\n`,

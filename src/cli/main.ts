@@ -41,6 +41,7 @@ withJobOptions(
       'export files (NDJSON, JSON array or CSV; gzip or plain), or one manifest.json',
     )
     .option('--emulator', 'import into an embedded WorkOS emulator instead of WorkOS', false)
+    .option('--json', 'print the summary as one JSON object', false)
     .option('--report <file>', 'write one CSV row per input record to this file')
     .addOption(
       new Option(

@@ -21,6 +21,8 @@ import {
 } from '../operations/operator-console.ts';
 import { operatorLedger } from '../operations/operator-ledger.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { recordStatuses } from '../pipeline/outcome.ts';
+import { formatCountBlocks } from './summary.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -180,13 +182,7 @@ const haltAdvice: Record<string, string> = {
 export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): string {
   const rows: [string, string][] = [
     ['state', status.state.replaceAll('_', ' ')],
-    ['read', formatCount(status.read)],
     ['enqueued', formatCount(status.enqueued)],
-    ['created', formatCount(status.created)],
-    ['updated', formatCount(status.updated)],
-    ['unchanged', formatCount(status.unchanged)],
-    ['rejected', formatCount(status.rejected)],
-    ['failed', formatCount(status.failed)],
     ['in flight', formatCount(status.inFlight)],
   ];
   const width = Math.max(...rows.slice(1).map(([, value]) => value.length));
@@ -198,6 +194,14 @@ export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): s
         ? `  ${label.padEnd(10)}${value}`
         : `  ${label.padEnd(10)}${value.padStart(width)}`,
     ),
+    // The AWS path counts no WorkOS calls: the ledger's counts per kind are what it knows.
+    ...formatCountBlocks(status.countsByKind, {
+      read: status.read,
+      joinedIntoUser: recordStatuses.reduce(
+        (total, recordStatus) => total + status.countsByKind.joined[recordStatus],
+        0,
+      ),
+    }),
   ];
   if (status.haltReason !== null && status.state === 'halted') {
     const advice = haltAdvice[status.haltReason];
@@ -206,10 +210,10 @@ export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): s
     lines.push(`  halted    ${status.haltReason} earlier; the job went on after the fix`);
   }
   const rates = [
-    ...(status.ratePerSecond === null ? [] : [`${status.ratePerSecond} users/s now`]),
+    ...(status.ratePerSecond === null ? [] : [`${status.ratePerSecond} records/s now`]),
     ...(status.averageRatePerSecond === null
       ? []
-      : [`${status.averageRatePerSecond} users/s since the start`]),
+      : [`${status.averageRatePerSecond} records/s since the start`]),
   ];
   lines.push(
     `  rate      ${rates.length > 0 ? rates.join('; ') : 'unknown'}`,

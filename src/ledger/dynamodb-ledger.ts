@@ -14,9 +14,15 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   emptyOutcomeCounts,
+  emptyOutcomeCountsByKind,
+  inferRecordKind,
+  isRecordKind,
   type OutcomeCounts,
+  type OutcomeCountsByKind,
+  type RecordKind,
   type RecordOutcome,
   type RecordStatus,
+  recordKinds,
   recordStatuses,
 } from '../pipeline/outcome.ts';
 import { recordPosition } from '../pipeline/user-message.ts';
@@ -47,6 +53,24 @@ export interface DynamoDbLedgerOptions {
 }
 
 const { partitionKey: pk, sortKey: sk } = ledgerTable;
+/**
+ * The job item counts every outcome by status (`created`...), and those of records that are not
+ * users by kind too (`joined_created`...): users are the rest, so a job whose outcomes were
+ * recorded before records had a kind counts them all as users.
+ */
+const countedKinds = recordKinds.filter((kind) => kind !== 'user');
+
+function kindCounter(kind: RecordKind, status: RecordStatus): string | undefined {
+  return kind === 'user' ? undefined : `${kind}_${status}`;
+}
+
+/** A record's state as its job's counters know it. */
+interface CountedRecord {
+  status: RecordStatus;
+  /** The kind its outcome was counted under: `user` for an item stored without one. */
+  kind: RecordKind;
+}
+
 /** Attempts of a record transition that keeps losing races with a concurrent writer. */
 const maxTransitionAttempts = 5;
 
@@ -164,10 +188,10 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
       const current =
         attempt === 1
           ? undefined
-          : await this.outcomeOf(outcome.origin.jobId, recordPosition(outcome.origin));
+          : await this.#countedRecord(outcome.origin.jobId, recordPosition(outcome.origin));
       if (current !== undefined && isFinalStatus(current.status)) return 'already_final';
       try {
-        await this.#transition(outcome, current?.status);
+        await this.#transition(outcome, current);
         return 'recorded';
       } catch (error) {
         // The record changed under us (a first outcome raced another, or a failure was
@@ -232,6 +256,20 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
   }
 
   async outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined> {
+    const item = await this.#recordItem(jobId, position);
+    return item === undefined ? undefined : outcomeFromItem(item);
+  }
+
+  async #countedRecord(jobId: string, position: number): Promise<CountedRecord | undefined> {
+    const item = await this.#recordItem(jobId, position);
+    if (item === undefined || typeof item.status !== 'string') return undefined;
+    return {
+      status: item.status as RecordStatus,
+      kind: isRecordKind(item.kind) ? item.kind : 'user',
+    };
+  }
+
+  async #recordItem(jobId: string, position: number): Promise<Record<string, unknown> | undefined> {
     const result = await this.#dynamodb.send(
       new GetItemCommand({
         TableName: this.#tableName,
@@ -239,7 +277,7 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
         ConsistentRead: true,
       }),
     );
-    return result.Item === undefined ? undefined : outcomeFromItem(unmarshall(result.Item));
+    return result.Item === undefined ? undefined : unmarshall(result.Item);
   }
 
   async haltJob(jobId: string, reason: string): Promise<void> {
@@ -308,7 +346,8 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
    * One record transition and its counters, atomically. `previous` is the status the record is
    * known to have (undefined: none yet); the write only happens if that is still so.
    */
-  async #transition(outcome: RecordOutcome, previous: RecordStatus | undefined): Promise<void> {
+  async #transition(outcome: RecordOutcome, counted: CountedRecord | undefined): Promise<void> {
+    const previous = counted?.status;
     const { jobId, line, file, sourceFile } = outcome.origin;
     const recordItem = marshall(
       {
@@ -318,6 +357,7 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
         file,
         sourceFile,
         sourceId: outcome.sourceId,
+        kind: outcome.kind,
         status: outcome.status,
         workosUserId: outcome.workosUserId,
         reason: outcome.reason,
@@ -326,14 +366,25 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
       },
       { removeUndefinedValues: true },
     );
-    const counterNames: Record<string, string> = { '#new': outcome.status };
-    const counterValues: Record<string, unknown> = { ':one': 1, ':now': this.#timestamp() };
-    let counterUpdate = 'ADD #new :one SET updatedAt = :now';
-    if (previous !== undefined && previous !== outcome.status) {
-      counterNames['#previous'] = previous;
-      counterValues[':minusOne'] = -1;
-      counterUpdate = 'ADD #new :one, #previous :minusOne SET updatedAt = :now';
+    const deltas = new Map<string, number>();
+    const count = (counter: string | undefined, delta: number) => {
+      if (counter !== undefined) deltas.set(counter, (deltas.get(counter) ?? 0) + delta);
+    };
+    count(outcome.status, 1);
+    count(kindCounter(outcome.kind, outcome.status), 1);
+    if (counted !== undefined) {
+      count(counted.status, -1);
+      count(kindCounter(counted.kind, counted.status), -1);
     }
+    const changed = [...deltas].filter(([, delta]) => delta !== 0);
+    const counterNames: Record<string, string> = {};
+    const counterValues: Record<string, unknown> = { ':now': this.#timestamp() };
+    const additions = changed.map(([counter, delta], index) => {
+      counterNames[`#c${index}`] = counter;
+      counterValues[`:d${index}`] = delta;
+      return `#c${index} :d${index}`;
+    });
+    const counterUpdate = `ADD ${additions.join(', ')} SET updatedAt = :now`;
     const recordCondition: Pick<
       Put,
       'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
@@ -350,7 +401,7 @@ export class DynamoDbMigrationLedger implements MigrationLedger {
             ExpressionAttributeValues: marshall({ ':previous': previous }),
           };
     const items: TransactWriteItem[] =
-      previous === outcome.status
+      changed.length === 0
         ? // failed → failed with a new reason: the counters stay as they are.
           [{ Put: { TableName: this.#tableName, Item: recordItem, ...recordCondition } }]
         : [
@@ -416,6 +467,7 @@ function recordKey(jobId: string, position: number) {
 function outcomeFromItem(item: Record<string, unknown>): RecordOutcome | undefined {
   if (typeof item.status !== 'string') return undefined;
   const jobId = String(item[pk]).slice('JOB#'.length);
+  const reason = typeof item.reason === 'string' ? item.reason : undefined;
   return {
     origin: {
       jobId,
@@ -423,6 +475,7 @@ function outcomeFromItem(item: Record<string, unknown>): RecordOutcome | undefin
       line: Number(item.line),
       ...(typeof item.file === 'number' ? { file: item.file } : {}),
     },
+    kind: isRecordKind(item.kind) ? item.kind : inferRecordKind(reason),
     status: item.status as RecordStatus,
     ...(typeof item.sourceId === 'string' ? { sourceId: item.sourceId } : {}),
     ...(typeof item.workosUserId === 'string' ? { workosUserId: item.workosUserId } : {}),
@@ -434,6 +487,7 @@ function jobFromItem(item: Record<string, unknown>): JobSnapshot {
   const counts: OutcomeCounts = emptyOutcomeCounts();
   for (const status of recordStatuses) counts[status] = Number(item[status] ?? 0);
   return {
+    ...jobCountsFromItem(item, counts),
     jobId: String(item.jobId),
     sourceFile: String(item.sourceFile),
     ...(typeof item.bucket === 'string' ? { bucket: item.bucket } : {}),
@@ -443,9 +497,25 @@ function jobFromItem(item: Record<string, unknown>): JobSnapshot {
     read: Number(item.read ?? 0),
     enqueued: Number(item.enqueued ?? 0),
     splitThroughLine: Number(item.splitThroughLine ?? 0),
-    counts,
     ...(typeof item.haltReason === 'string' ? { haltReason: item.haltReason } : {}),
     createdAt: String(item.createdAt),
     updatedAt: String(item.updatedAt),
   };
+}
+
+function jobCountsFromItem(
+  item: Record<string, unknown>,
+  counts: OutcomeCounts,
+): { counts: OutcomeCounts; countsByKind: OutcomeCountsByKind } {
+  const countsByKind = emptyOutcomeCountsByKind();
+  for (const status of recordStatuses) {
+    let others = 0;
+    for (const kind of countedKinds) {
+      const count = Number(item[kindCounter(kind, status) ?? ''] ?? 0);
+      countsByKind[kind][status] = count;
+      others += count;
+    }
+    countsByKind.user[status] = counts[status] - others;
+  }
+  return { counts, countsByKind };
 }

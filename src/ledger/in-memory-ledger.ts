@@ -1,4 +1,8 @@
-import { emptyOutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
+import {
+  emptyOutcomeCounts,
+  emptyOutcomeCountsByKind,
+  type RecordOutcome,
+} from '../pipeline/outcome.ts';
 import { recordPosition } from '../pipeline/user-message.ts';
 import {
   isFinalStatus,
@@ -41,6 +45,7 @@ export class InMemoryMigrationLedger implements MigrationLedger {
         enqueued: 0,
         splitThroughLine: 0,
         counts: emptyOutcomeCounts(),
+        countsByKind: emptyOutcomeCountsByKind(),
         createdAt: timestamp,
         updatedAt: timestamp,
         leaseUntil,
@@ -98,8 +103,12 @@ export class InMemoryMigrationLedger implements MigrationLedger {
     this.#claims.delete(`${jobId}\n${line}`);
     const job = this.#jobs.get(jobId);
     if (job !== undefined) {
-      if (earlier !== undefined) job.counts[earlier.status] -= 1;
+      if (earlier !== undefined) {
+        job.counts[earlier.status] -= 1;
+        job.countsByKind[earlier.kind][earlier.status] -= 1;
+      }
       job.counts[outcome.status] += 1;
+      job.countsByKind[outcome.kind][outcome.status] += 1;
       this.#touch(job);
     }
     return 'recorded';

@@ -1,4 +1,4 @@
-import type { OutcomeCounts, RecordOutcome } from '../pipeline/outcome.ts';
+import type { OutcomeCounts, OutcomeCountsByKind, RecordOutcome } from '../pipeline/outcome.ts';
 
 /** One uploaded export, the unit of accounting. */
 export interface JobDescriptor {
@@ -33,7 +33,14 @@ export interface JobSnapshot extends JobDescriptor {
   enqueued: number;
   /** The last line durably split: a resumed splitter starts after it. */
   splitThroughLine: number;
+  /** Outcomes of the job's records, whatever they are about. */
   counts: OutcomeCounts;
+  /**
+   * The same outcomes by what the records are about, adding up to `counts`: users apart from
+   * organizations, memberships and the records joined into a user. Outcomes recorded before
+   * records had a kind count as users.
+   */
+  countsByKind: OutcomeCountsByKind;
   /**
    * Set when the import was stopped on purpose (WorkOS refused the API key): nothing more can
    * succeed until an operator fixes the cause.

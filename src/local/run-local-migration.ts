@@ -9,10 +9,21 @@ import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts
 import type { PipelineLogger } from '../logger.ts';
 import { jobIdFor } from '../pipeline/job-id.ts';
 import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
-import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
+import {
+  emptyOutcomeCounts,
+  type OutcomeCounts,
+  type RecordOutcome,
+  recordKindOfMessage,
+} from '../pipeline/outcome.ts';
 import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
 import { WritePacer } from '../pipeline/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
+import {
+  countingOrganizationDirectory,
+  countingUserDirectory,
+  emptyWorkOsCallCounts,
+  type WorkOsCallCounts,
+} from '../workos/counting-directory.ts';
 import type { OrganizationDirectory } from '../workos/organization-directory.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
 import {
@@ -57,6 +68,8 @@ export interface LocalMigrationResult {
   unaccounted: number;
   /** Every record's outcome, job by job in line order. */
   outcomes: RecordOutcome[];
+  /** The WorkOS calls the run made (writes, reads, 429s), counted as they went out. */
+  workosCalls: WorkOsCallCounts;
 }
 
 /**
@@ -76,6 +89,12 @@ export async function runLocalMigration(
     deadLetterQueue,
   });
   const ledger = new InMemoryMigrationLedger();
+  const workosCalls = emptyWorkOsCallCounts();
+  const directory = countingUserDirectory(options.directory, workosCalls);
+  const organizations =
+    options.organizations === undefined
+      ? undefined
+      : countingOrganizationDirectory(options.organizations, workosCalls);
   const pacer = new WritePacer({ writesPerSecond: options.writesPerSecond });
   const control = inProcessQueueControl(queue, deadLetterQueue);
   const stop = new AbortController();
@@ -92,8 +111,8 @@ export async function runLocalMigration(
     handleBatch: async (messages) => {
       try {
         return await importUserBatch(messages, {
-          directory: options.directory,
-          ...(options.organizations === undefined ? {} : { organizations: options.organizations }),
+          directory,
+          ...(organizations === undefined ? {} : { organizations }),
           pacer,
           queue: control,
           ledger,
@@ -134,7 +153,7 @@ export async function runLocalMigration(
   }
 
   await recordRedrivenFailures(deadLetterQueue, ledger);
-  return summarize(ledger, jobIds);
+  return { ...(await summarize(ledger, jobIds)), workosCalls: { ...workosCalls } };
 }
 
 async function splitLocalJob(
@@ -182,6 +201,7 @@ async function recordRedrivenFailures(
     for (const failedOrigin of [origin, ...joined]) {
       await ledger.recordOutcome({
         origin: failedOrigin,
+        kind: failedOrigin === origin ? recordKindOfMessage(parsed.data.kind) : 'joined',
         sourceId: sourceIdOf(parsed.data),
         status: 'failed',
         reason: message.attributes[failureReasonAttribute] ?? 'max_receives_exceeded',
@@ -190,7 +210,10 @@ async function recordRedrivenFailures(
   }
 }
 
-async function summarize(ledger: MigrationLedger, jobIds: string[]): Promise<LocalMigrationResult> {
+async function summarize(
+  ledger: MigrationLedger,
+  jobIds: string[],
+): Promise<Omit<LocalMigrationResult, 'workosCalls'>> {
   const jobs: JobSnapshot[] = [];
   const outcomes: RecordOutcome[] = [];
   const counts = emptyOutcomeCounts();

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
+import type { OutcomeCountsByKind } from '../pipeline/outcome.ts';
 
 /**
  * Where a job stands:
@@ -44,6 +45,11 @@ export interface JobSummary {
    * `read` for a moment.
    */
   inFlight: number;
+  /**
+   * The outcomes above by what the records are about: `user.created` is the users WorkOS gained,
+   * `joined` the records folded into a user (password lines, merged duplicate emails).
+   */
+  countsByKind: OutcomeCountsByKind;
   createdAt: string;
   updatedAt: string;
 }
@@ -90,6 +96,7 @@ export function summarizeJob(job: JobSnapshot): JobSummary {
     rejected,
     failed,
     inFlight,
+    countsByKind: structuredClone(job.countsByKind),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };

@@ -134,10 +134,11 @@ export async function validateExport({
 function blockedUserOutcomes(message: BlockedUserMessage): RecordOutcome[] {
   const sourceId = message.blockedUser.sourceId;
   return [
-    { origin: message.origin, sourceId, status: 'rejected', reason: 'blocked' },
+    { origin: message.origin, kind: 'user', sourceId, status: 'rejected', reason: 'blocked' },
     ...(message.joined ?? []).map(
       (origin): RecordOutcome => ({
         origin,
+        kind: 'joined',
         sourceId,
         status: 'rejected',
         reason: `joined_into_line:${message.origin.line}`,

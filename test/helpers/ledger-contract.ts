@@ -38,6 +38,7 @@ function outcome(
 ): RecordOutcome {
   return {
     origin: { jobId, sourceFile: 'exports/users.json.gz', line },
+    kind: 'user',
     sourceId: `auth0|${line}`,
     status,
     ...extra,
@@ -167,6 +168,44 @@ export function describeLedgerContract(name: string, createLedger: LedgerFactory
       expect(await ledger.outcomeOf(job.jobId, 1)).toEqual(
         outcome(job.jobId, 1, 'created', { workosUserId: 'user_1' }),
       );
+    });
+
+    it('counts outcomes per kind, adding up to the counts per status', async () => {
+      const clock = testClock();
+      const ledger = await createLedger(clock.now);
+      const job = newJob();
+      await ledger.claimSplit(job, clock.now() + invocationMs);
+      await ledger.recordOutcome(outcome(job.jobId, 1, 'created', { workosUserId: 'user_1' }));
+      await ledger.recordOutcome(
+        outcome(job.jobId, 2, 'created', { kind: 'joined', reason: 'joined_into_line:1' }),
+      );
+      await ledger.recordOutcome(
+        outcome(job.jobId, 3, 'unchanged', { kind: 'joined', reason: 'merged_into_line:1' }),
+      );
+      await ledger.recordOutcome(outcome(job.jobId, 4, 'created', { kind: 'organization' }));
+      await ledger.recordOutcome(outcome(job.jobId, 5, 'failed', { kind: 'membership' }));
+      await ledger.recordOutcome(outcome(job.jobId, 5, 'updated', { kind: 'membership' }));
+      await ledger.recordOutcome(
+        outcome(job.jobId, 6, 'failed', { kind: 'joined', reason: 'workos_503' }),
+      );
+
+      const snapshot = await ledger.getJob(job.jobId);
+
+      const counts = (created: number, updated: number, unchanged: number, failed: number) => ({
+        created,
+        updated,
+        unchanged,
+        rejected: 0,
+        failed,
+      });
+      expect(snapshot?.countsByKind).toEqual({
+        user: counts(1, 0, 0, 0),
+        joined: counts(1, 0, 1, 1),
+        organization: counts(1, 0, 0, 0),
+        membership: counts(0, 1, 0, 0),
+      });
+      expect(snapshot?.counts).toEqual(counts(3, 1, 1, 1));
+      expect((await ledger.outcomeOf(job.jobId, 2))?.kind).toBe('joined');
     });
 
     it('moves a failed record to its new outcome when a retry or a redrive succeeds', async () => {

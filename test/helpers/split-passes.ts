@@ -45,6 +45,7 @@ export function linePass({
           outcomes: [
             {
               origin,
+              kind: 'user',
               status: 'rejected',
               reason: parsed.reason,
               ...(parsed.sourceId === undefined ? {} : { sourceId: parsed.sourceId }),

@@ -306,6 +306,48 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
     await expect(signIn(orphanPassword.email, orphanPassword.password)).rejects.toThrow();
   });
 
+  it('summarizes a joined job in the users WorkOS gained and the writes it took, as the emulator counts them (--json)', async () => {
+    const cli = await runMigrateCli(
+      ['local', '--json', tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')],
+      { WORKOS_API_KEY: apiKey, WORKOS_API_URL: emulator.url },
+    );
+
+    expect(cli.code, cli.stderr).toBe(0);
+    // The summary is stdout's last line; the pipeline's log lines, when enabled, come before it.
+    const summary = JSON.parse(cli.stdout.trim().split('\n').at(-1) ?? '');
+    const stats = emulator.stats();
+    // Password lines joined into their users are records, not users: counting them as created
+    // users would overstate both the users and the write rate.
+    expect(summary.records.joinedIntoUser).toBeGreaterThan(0);
+    expect(summary.users.created).toBe(stats.usersCreated);
+    expect(summary.users.created).toBe(stats.userCount);
+    expect(summary.workosCalls).toEqual({
+      writes: stats.writes,
+      reads: stats.reads,
+      rateLimited: stats.rateLimited,
+    });
+    const users = Object.values(summary.users as Record<string, number>);
+    expect(users.reduce((total, n) => total + n, 0) + summary.records.joinedIntoUser).toBe(
+      summary.records.read,
+    );
+  });
+
+  it('prints the same figures as text, WorkOS calls included, for any WorkOS URL', async () => {
+    const cli = await runMigrateCli(
+      ['local', tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')],
+      { WORKOS_API_KEY: apiKey, WORKOS_API_URL: emulator.url },
+    );
+
+    expect(cli.code, cli.stderr).toBe(0);
+    const stats = emulator.stats();
+    expect(cli.stdout).toMatch(new RegExp(`^ {4}created +${stats.usersCreated}$`, 'm'));
+    expect(cli.stdout).toMatch(/^ {4}joined into a user +\d+ +\(joined_into_line \d+/m);
+    expect(cli.stdout).toContain(
+      `  WorkOS calls          ${stats.writes} writes, ${stats.reads} reads, ${stats.rateLimited} answered 429`,
+    );
+    expect(cli.stdout).toMatch(/WorkOS writes\/s$/m);
+  });
+
   it('exits 0 from `migrate local` for a job whose only conditions are orphan password records', async () => {
     const passwordsFile = await passwordsWithSocialOrphan();
 

@@ -204,6 +204,14 @@ describe('migrate upload', () => {
   });
 });
 
+/** The job's records are all users: the splitter's rejections and the outcomes recorded here. */
+const expectedCountsByKind = {
+  user: { created: 4, updated: 1, unchanged: 1, rejected: 3, failed: 1 },
+  organization: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+  membership: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+  joined: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+};
+
 describe('a job uploaded, split and partly imported', () => {
   let environment: Environment;
   let jobId: string;
@@ -219,6 +227,7 @@ describe('a job uploaded, split and partly imported', () => {
     const workosUserId = status === 'failed' ? undefined : `user_01TEST${line}`;
     await environment.ledger.recordOutcome({
       origin: message.origin,
+      kind: 'user',
       sourceId: message.user.sourceId,
       status,
       ...(workosUserId ? { workosUserId } : { reason: 'workos_503' }),
@@ -337,6 +346,7 @@ describe('a job uploaded, split and partly imported', () => {
       rejected: 3,
       failed: 1,
       inFlight: 2,
+      countsByKind: expectedCountsByKind,
       createdAt: snapshot.createdAt,
       updatedAt: snapshot.updatedAt,
       deadLetterQueueDepth: 1,
@@ -372,15 +382,18 @@ describe('a job uploaded, split and partly imported', () => {
       [
         `Job ${jobId} (${key}), started ${snapshot.createdAt}`,
         '  state     importing',
-        '  read      12',
-        '  enqueued   9',
-        '  created    4',
-        '  updated    1',
-        '  unchanged  1',
-        '  rejected   3',
-        '  failed     1',
-        '  in flight  2',
-        `  rate      ${average} users/s since the start`,
+        '  enqueued  9',
+        '  in flight 2',
+        '  users',
+        '    created              4',
+        '    updated              1',
+        '    unchanged            1',
+        '    rejected             3',
+        '    failed               1',
+        '  records',
+        '    read                12',
+        '    joined into a user   0',
+        `  rate      ${average} records/s since the start`,
         `  ETA       ${eta}`,
         '  queues    2 message(s) in the user queue, 1 in the dead-letter queue (whole environment)',
         '',
@@ -411,6 +424,7 @@ describe('a job uploaded, split and partly imported', () => {
           rejected: 3,
           failed: 1,
           inFlight: 2,
+          countsByKind: expectedCountsByKind,
           createdAt: snapshot.createdAt,
           updatedAt: snapshot.updatedAt,
         },

@@ -10,7 +10,11 @@ import {
   jobStatusReader,
   summarizeJob,
 } from '../../../src/operations/job-status.ts';
-import type { OutcomeCounts, RecordStatus } from '../../../src/pipeline/outcome.ts';
+import {
+  emptyOutcomeCountsByKind,
+  type OutcomeCounts,
+  type RecordStatus,
+} from '../../../src/pipeline/outcome.ts';
 
 const sqsMock = mockClient(SQSClient);
 const sqs = new SQSClient({ region: 'eu-west-1' });
@@ -36,6 +40,10 @@ function snapshot(
     updatedAt: '2026-01-01T10:01:40.000Z',
     ...rest,
     counts: { created: 0, updated: 0, unchanged: 0, rejected: 10, failed: 0, ...counts },
+    countsByKind: {
+      ...emptyOutcomeCountsByKind(),
+      user: { created: 0, updated: 0, unchanged: 0, rejected: 10, failed: 0, ...counts },
+    },
   };
 }
 
@@ -168,6 +176,7 @@ describe('jobStatusReader()', () => {
     for (const line of lines) {
       await ledger.recordOutcome({
         origin: { jobId: 'job_test', sourceFile: 'exports/users.ndjson', line },
+        kind: 'user',
         sourceId: `auth0|${line}`,
         status,
         ...(status === 'failed' ? { reason: 'workos_503' } : { workosUserId: `user_${line}` }),

@@ -15,8 +15,20 @@ const header = 'source_file,line,source_id,status,workos_user_id,reason\n';
 function outcome(line: number): RecordOutcome {
   const origin = { jobId: 'job_test', sourceFile: 'exports/users.ndjson', line };
   if (line % 10 === 0)
-    return { origin, sourceId: `auth0|${line}`, status: 'rejected', reason: 'missing_email' };
-  return { origin, sourceId: `auth0|${line}`, status: 'created', workosUserId: `user_${line}` };
+    return {
+      origin,
+      kind: 'user',
+      sourceId: `auth0|${line}`,
+      status: 'rejected',
+      reason: 'missing_email',
+    };
+  return {
+    origin,
+    kind: 'user',
+    sourceId: `auth0|${line}`,
+    status: 'created',
+    workosUserId: `user_${line}`,
+  };
 }
 
 /** A ledger whose outcomes come from a generator, as the DynamoDB ledger pages them. */

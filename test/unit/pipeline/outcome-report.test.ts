@@ -7,6 +7,7 @@ const header = 'source_file,line,source_id,status,workos_user_id,reason\n';
 function outcomeFactory(overrides: Partial<RecordOutcome> = {}): RecordOutcome {
   return {
     origin: { jobId: 'job_test', sourceFile: 'exports/users.json.gz', line: 7 },
+    kind: 'user',
     sourceId: 'auth0|68c46cab7997cfbfb72cfca9',
     status: 'created',
     workosUserId: 'user_01M84PVP9752Y3SXZ6172QNW07',

@@ -402,6 +402,7 @@ describe('Hostile input: CSV formula injection in the reports', () => {
       const report = formatOutcomeReport([
         {
           origin: { jobId, sourceFile: payload, line: 1 },
+          kind: 'user',
           sourceId: payload,
           status: 'created',
           workosUserId: payload,

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import {
+  formatMigrationSummary,
+  reasonGroupOf,
+  summarizeMigration,
+} from '../../../src/cli/summary.ts';
+import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
+import type { LocalMigrationResult } from '../../../src/local/run-local-migration.ts';
+import type { RecordOutcome } from '../../../src/pipeline/outcome.ts';
+
+const jobId = 'job_summary';
+
+function outcome(line: number, fields: Omit<RecordOutcome, 'origin'>): RecordOutcome {
+  return { origin: { jobId, sourceFile: 'users.ndjson', line }, ...fields };
+}
+
+/** A run's result as local mode builds it: the ledger's job and outcomes, and the call counts. */
+async function resultOf(
+  outcomes: RecordOutcome[],
+  workosCalls: LocalMigrationResult['workosCalls'],
+): Promise<LocalMigrationResult> {
+  const ledger = new InMemoryMigrationLedger();
+  await ledger.claimSplit({ jobId, sourceFile: '2 files' }, Number.MAX_SAFE_INTEGER);
+  for (const recorded of outcomes) await ledger.recordOutcome(recorded);
+  await ledger.completeSplit(jobId, {
+    throughLine: outcomes.length,
+    read: outcomes.length,
+    enqueued: 0,
+  });
+  const job = await ledger.getJob(jobId);
+  if (job === undefined) throw new Error('no job');
+  return { jobs: [job], counts: job.counts, unaccounted: 0, outcomes, workosCalls };
+}
+
+/** Three users, their three password lines joined into them, a duplicate email merged, a rejection. */
+const joinedJob = [
+  outcome(1, { kind: 'user', status: 'created', workosUserId: 'user_1' }),
+  outcome(2, { kind: 'user', status: 'created', workosUserId: 'user_2' }),
+  outcome(3, { kind: 'user', status: 'unchanged', reason: 'merged_into_existing_user' }),
+  outcome(4, { kind: 'joined', status: 'unchanged', reason: 'merged_into_line:2' }),
+  outcome(5, { kind: 'user', status: 'rejected', reason: 'missing_email' }),
+  outcome(6, { kind: 'joined', status: 'created', reason: 'joined_into_line:1' }),
+  outcome(7, { kind: 'joined', status: 'created', reason: 'joined_into_line:2' }),
+  outcome(8, { kind: 'joined', status: 'unchanged', reason: 'joined_into_line:3' }),
+];
+
+describe('reasonGroupOf', () => {
+  it.each([
+    ['joined_into_line:2082', 'joined_into_line'],
+    ['merged_into_line:7', 'merged_into_line'],
+    ['merged_into_file_line:1:7', 'merged_into_file_line'],
+    ['duplicate_of_line:12', 'duplicate_of_line'],
+    ['missing_email', 'missing_email'],
+    [
+      'workos_400:user_creation_error:password_too_weak',
+      'workos_400:user_creation_error:password_too_weak',
+    ],
+    [
+      'merged_into_existing_user;password_reset_sent',
+      'merged_into_existing_user;password_reset_sent',
+    ],
+    ['joined_into_line:3;password_reset_sent', 'joined_into_line;password_reset_sent'],
+  ])('groups %s as %s', (reason, group) => {
+    expect(reasonGroupOf(reason)).toBe(group);
+  });
+});
+
+describe('summarizeMigration', () => {
+  it('counts users apart from the records joined into them, and rates WorkOS writes', async () => {
+    const result = await resultOf(joinedJob, { writes: 4, reads: 6, rateLimited: 1 });
+
+    const summary = summarizeMigration(result, 2_000);
+
+    expect(summary).toEqual({
+      users: { created: 2, updated: 0, unchanged: 1, rejected: 1, failed: 0 },
+      organizations: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+      memberships: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+      records: { read: 8, joinedIntoUser: 4, unaccounted: 0 },
+      reasons: {
+        users: {
+          unchanged: { merged_into_existing_user: 1 },
+          rejected: { missing_email: 1 },
+        },
+        organizations: {},
+        memberships: {},
+        joined: { joined_into_line: 3, merged_into_line: 1 },
+      },
+      workosCalls: { writes: 4, reads: 6, rateLimited: 1 },
+      elapsedSeconds: 2,
+      workosWritesPerSecond: 2,
+    });
+  });
+
+  it('has no rate when no time passed', async () => {
+    const result = await resultOf(joinedJob, { writes: 4, reads: 6, rateLimited: 0 });
+
+    expect(summarizeMigration(result, 0).workosWritesPerSecond).toBeNull();
+  });
+});
+
+describe('formatMigrationSummary', () => {
+  it('prints users, the records read and joined (one count per reason), the WorkOS calls and their rate', async () => {
+    const result = await resultOf(joinedJob, { writes: 4, reads: 6, rateLimited: 1 });
+
+    expect(formatMigrationSummary(summarizeMigration(result, 2_000))).toBe(
+      [
+        '  users',
+        '    created             2',
+        '    updated             0',
+        '    unchanged           1   (merged_into_existing_user 1)',
+        '    rejected            1   (missing_email 1)',
+        '    failed              0',
+        '  records',
+        '    read                8',
+        '    joined into a user  4   (joined_into_line 3, merged_into_line 1)',
+        '  WorkOS calls          4 writes, 6 reads, 1 answered 429 (10.00%)',
+        '  took 2.0 s, 2.0 WorkOS writes/s',
+      ].join('\n'),
+    );
+  });
+
+  it('adds organizations and memberships when the job has them, with thousands separated', async () => {
+    const members = Array.from({ length: 1_200 }, (_, index) =>
+      outcome(10 + index, { kind: 'membership', status: 'created' }),
+    );
+    const result = await resultOf(
+      [
+        outcome(1, { kind: 'user', status: 'created' }),
+        outcome(2, { kind: 'organization', status: 'created' }),
+        outcome(3, { kind: 'organization', status: 'rejected', reason: 'missing_name' }),
+        ...members,
+      ],
+      { writes: 1_202, reads: 0, rateLimited: 0 },
+    );
+
+    const text = formatMigrationSummary(summarizeMigration(result, 1_000));
+
+    expect(text.split('\n').slice(0, 22)).toEqual([
+      '  users',
+      '    created                 1',
+      '    updated                 0',
+      '    unchanged               0',
+      '    rejected                0',
+      '    failed                  0',
+      '  organizations',
+      '    created                 1',
+      '    updated                 0',
+      '    unchanged               0',
+      '    rejected                1   (missing_name 1)',
+      '    failed                  0',
+      '  memberships',
+      '    created             1,200',
+      '    updated                 0',
+      '    unchanged               0',
+      '    rejected                0',
+      '    failed                  0',
+      '  records',
+      '    read                1,203',
+      '    joined into a user      0',
+      '  WorkOS calls          1,202 writes, 0 reads, 0 answered 429 (0.00%)',
+    ]);
+  });
+
+  it('says how many records have no outcome, when some have none', async () => {
+    const result = { ...(await resultOf(joinedJob, emptyCalls())), unaccounted: 2 };
+
+    expect(formatMigrationSummary(summarizeMigration(result, 1_000))).toContain(
+      '  UNACCOUNTED           2',
+    );
+  });
+});
+
+function emptyCalls() {
+  return { writes: 0, reads: 0, rateLimited: 0 };
+}
