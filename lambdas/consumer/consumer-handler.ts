@@ -11,16 +11,16 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ConsumerConfig } from '../../src/config.ts';
 import { ConfigError, WorkOsAuthenticationError } from '../../src/errors.ts';
+import { importBatch } from '../../src/import/import-batch.ts';
+import { WritePacer } from '../../src/import/write-pacer.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import { importMessageSchema } from '../../src/pipeline/user-message.ts';
-import { WritePacer } from '../../src/pipeline/write-pacer.ts';
+import { importMessageSchema } from '../../src/model/import-message.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import type { UserDirectory } from '../../src/workos/user-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
-import { importUserBatch } from './import-user-batch.ts';
 
 export interface ConsumerHandlerDependencies {
   sqs: SQSClient;
@@ -97,7 +97,7 @@ export function createConsumerHandler({
       .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .handler(async (event, context) => {
         const messages = receivedMessagesOf(event);
-        const result = await importUserBatch(messages, {
+        const result = await importBatch(messages, {
           ...(await directoriesForCurrentKey()),
           pacer,
           queue,

@@ -10,18 +10,23 @@ import type { SplitterConfig } from '../../src/config.ts';
 import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import { jobIdFor } from '../../src/pipeline/job-id.ts';
+import { jobIdFor } from '../../src/model/job-id.ts';
 import {
   InvalidManifestError,
   isManifestKey,
   parseJobManifest,
-} from '../../src/pipeline/job-manifest.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
-import { formatOutcomeReport } from '../../src/pipeline/outcome-report.ts';
-import { SqsUserMessageSink } from '../../src/queue/sqs-user-message-sink.ts';
-import { describeJob, describeManifestJob, formatFromKey, type OpenKey } from './describe-job.ts';
-import { type JobToSplit, planSplit } from './plan-split.ts';
-import { type SplitSummary, splitExport } from './split-export.ts';
+} from '../../src/model/job-manifest.ts';
+import type { RecordOutcome } from '../../src/model/outcome.ts';
+import { formatOutcomeReport } from '../../src/model/outcome-report.ts';
+import { SqsImportMessageSink } from '../../src/queue/sqs-import-message-sink.ts';
+import {
+  describeJob,
+  describeManifestJob,
+  formatFromKey,
+  type OpenKey,
+} from '../../src/split/describe-job.ts';
+import { type JobToSplit, planSplit } from '../../src/split/plan-split.ts';
+import { type SplitSummary, splitExport } from '../../src/split/split-export.ts';
 
 /** One uploaded export, as named by an S3 event. */
 export interface ExportObject {
@@ -131,7 +136,7 @@ export async function splitExportObject(
         ...(checkpointEvery ? { checkpointEvery } : {}),
       },
       {
-        sink: new SqsUserMessageSink({ sqs, queueUrl: config.USER_QUEUE_URL }),
+        sink: new SqsImportMessageSink({ sqs, queueUrl: config.USER_QUEUE_URL }),
         ledger,
         logger,
         onRejected: (outcome) => rejections.push(outcome),

@@ -1,5 +1,5 @@
-import { startWorkOsEmulator } from '../../src/emulator/workos-emulator.ts';
 import { logger } from '../../src/logger.ts';
+import { startWorkOsEmulator } from '../../tools/workos-emulator/src/workos-emulator.ts';
 
 /*
  * The WorkOS emulator in a process of its own, for the ceiling run: WorkOS is remote, so its CPU

@@ -3,13 +3,13 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { workOsWriteLimit } from '../../src/emulator/rate-limiter.ts';
-import type { EmulatorStats } from '../../src/emulator/stats.ts';
-import { startWorkOsEmulator } from '../../src/emulator/workos-emulator.ts';
 import { runLocalMigration } from '../../src/local/run-local-migration.ts';
 import { logger } from '../../src/logger.ts';
-import type { OutcomeCounts } from '../../src/pipeline/outcome.ts';
+import type { OutcomeCounts } from '../../src/model/outcome.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { workOsWriteLimit } from '../../tools/workos-emulator/src/rate-limiter.ts';
+import type { EmulatorStats } from '../../tools/workos-emulator/src/stats.ts';
+import { startWorkOsEmulator } from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { TimedUserDirectory } from './timed-user-directory.ts';
 
 /** WorkOS's write limit per second (500 per 10 s). */

@@ -1,19 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { describeJob, type OpenKey } from '../../lambdas/splitter/describe-job.ts';
-import {
-  type JobFile,
-  type OpenJobFile,
-  planJoin,
-  planSplit,
-} from '../../lambdas/splitter/plan-split.ts';
-import { type SplitExportDependencies, splitExport } from '../../lambdas/splitter/split-export.ts';
 import type { PipelineLogger } from '../../src/logger.ts';
-import type { ImportMessage } from '../../src/pipeline/user-message.ts';
-import { CountingUserMessageSink } from '../../src/queue/counting-user-message-sink.ts';
+import type { ImportMessage } from '../../src/model/import-message.ts';
 import { readExportLines } from '../../src/sources/export-lines.ts';
 import { readExportRecordBatches, readExportRecords } from '../../src/sources/export-records.ts';
 import type { ExportRecord } from '../../src/sources/parsed-record.ts';
+import { describeJob, type OpenKey } from '../../src/split/describe-job.ts';
+import { type JobFile, type OpenJobFile, planJoin, planSplit } from '../../src/split/plan-split.ts';
+import { type SplitExportDependencies, splitExport } from '../../src/split/split-export.ts';
+import { CountingMessageSink } from './counting-message-sink.ts';
 import { type MemoryPeaks, type MemorySampler, startMemorySampler } from './memory-sampler.ts';
 
 /*
@@ -125,7 +120,7 @@ const silentLogger: PipelineLogger = {
 };
 
 /** The counting sink, noting the password records each user's message settles. */
-class AccountingSink extends CountingUserMessageSink {
+class AccountingSink extends CountingMessageSink {
   joined = 0;
 
   // Not async: another promise per message would be measured.

@@ -1,4 +1,4 @@
-import { startWorkOsEmulator } from '../emulator/workos-emulator.ts';
+import { startWorkOsEmulator } from '../../tools/workos-emulator/src/workos-emulator.ts';
 
 export interface EmulatorCommandOptions {
   port: number;

@@ -6,7 +6,7 @@ import {
   manifestOptionsSchema,
   type SourceFormat,
   sourceFormats,
-} from '../pipeline/job-manifest.ts';
+} from '../model/job-manifest.ts';
 
 /** The per-job choices as commander parses them. */
 export interface JobOptionFlags {

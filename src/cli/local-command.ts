@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { startWorkOsEmulator } from '../emulator/workos-emulator.ts';
+import { startWorkOsEmulator } from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { ConfigError } from '../errors.ts';
 import { runLocalMigration } from '../local/run-local-migration.ts';
 import { logger } from '../logger.ts';
-import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
+import { formatOutcomeReport } from '../model/outcome-report.ts';
 import { WorkOsOrganizationDirectory } from '../workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../workos/workos-user-directory.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';

@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import cliProgress from 'cli-progress';
+import { recordStatuses } from '../model/outcome.ts';
 import { summarizeJob } from '../operations/job-status.ts';
 import {
   consoleWriters,
@@ -15,7 +16,6 @@ import {
   writeOutcomeReportFile,
 } from '../operations/outcome-report-file.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
-import { recordStatuses } from '../pipeline/outcome.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.

@@ -3,6 +3,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import cliProgress from 'cli-progress';
+import { recordStatuses } from '../model/outcome.ts';
 import {
   isFinished,
   type JobStatus,
@@ -21,7 +22,6 @@ import {
 } from '../operations/operator-console.ts';
 import { operatorLedger } from '../operations/operator-ledger.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
-import { recordStatuses } from '../pipeline/outcome.ts';
 import { formatCountBlocks } from './summary.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,

@@ -9,7 +9,7 @@ import {
   type RecordOutcome,
   type RecordStatus,
   recordStatuses,
-} from '../pipeline/outcome.ts';
+} from '../model/outcome.ts';
 import type { WorkOsCallCounts } from '../workos/counting-directory.ts';
 
 const numberFormat = new Intl.NumberFormat('en-US');

@@ -5,6 +5,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
 import { ConfigError } from '../errors.ts';
 import {
+  InvalidManifestError,
+  type ManifestOptions,
+  manifestFileName,
+  type SourceFormat,
+} from '../model/job-manifest.ts';
+import {
   consoleWriters,
   describeAwsError,
   formatBytes,
@@ -21,12 +27,6 @@ import {
   jobNameProblem,
   uploadJob,
 } from '../operations/upload-job.ts';
-import {
-  InvalidManifestError,
-  type ManifestOptions,
-  manifestFileName,
-  type SourceFormat,
-} from '../pipeline/job-manifest.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,

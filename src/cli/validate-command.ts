@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { formatOutcomeReport } from '../model/outcome-report.ts';
 import { formatValidationSummary, validateExport } from '../operations/validate-export.ts';
-import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 
 export interface ValidateCommandOptions extends JobOptionFlags {

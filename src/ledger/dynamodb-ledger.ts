@@ -12,6 +12,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { recordPosition } from '../model/import-message.ts';
 import {
   emptyOutcomeCounts,
   emptyOutcomeCountsByKind,
@@ -24,8 +25,7 @@ import {
   type RecordStatus,
   recordKinds,
   recordStatuses,
-} from '../pipeline/outcome.ts';
-import { recordPosition } from '../pipeline/user-message.ts';
+} from '../model/outcome.ts';
 import {
   jobPartitionKey,
   jobSortKey,

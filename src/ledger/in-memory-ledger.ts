@@ -1,9 +1,9 @@
+import { recordPosition } from '../model/import-message.ts';
 import {
   emptyOutcomeCounts,
   emptyOutcomeCountsByKind,
   type RecordOutcome,
-} from '../pipeline/outcome.ts';
-import { recordPosition } from '../pipeline/user-message.ts';
+} from '../model/outcome.ts';
 import {
   isFinalStatus,
   type JobDescriptor,

@@ -1,4 +1,4 @@
-import type { OutcomeCounts, OutcomeCountsByKind, RecordOutcome } from '../pipeline/outcome.ts';
+import type { OutcomeCounts, OutcomeCountsByKind, RecordOutcome } from '../model/outcome.ts';
 
 /** One uploaded export, the unit of accounting. */
 export interface JobDescriptor {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ImportMessage } from '../pipeline/user-message.ts';
-import { serializeImportMessage } from '../pipeline/user-message.ts';
-import type { QueueControl, ReceivedMessage, UserMessageSink } from '../queue/queue-types.ts';
+import type { ImportMessage } from '../model/import-message.ts';
+import { serializeImportMessage } from '../model/import-message.ts';
+import type { ImportMessageSink, QueueControl, ReceivedMessage } from '../queue/queue-types.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
 
 /*
@@ -512,7 +512,7 @@ function assertValidMessage(body: string, options: SendOptions): void {
  * The splitter's sink in local mode. A send to memory completes at once, so `enqueue` resolves
  * immediately and `flush` has nothing to wait for.
  */
-export function inProcessUserMessageSink(queue: InProcessQueue): UserMessageSink {
+export function inProcessImportMessageSink(queue: InProcessQueue): ImportMessageSink {
   return {
     async enqueue(message: ImportMessage) {
       queue.send(serializeImportMessage(message));

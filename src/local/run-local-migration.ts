@@ -1,23 +1,24 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
-import { planSplit } from '../../lambdas/splitter/plan-split.ts';
-import { type SplitSummary, splitExport } from '../../lambdas/splitter/split-export.ts';
 import { WorkOsAuthenticationError } from '../errors.ts';
+import { importBatch } from '../import/import-batch.ts';
+import { WritePacer } from '../import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
-import { jobIdFor } from '../pipeline/job-id.ts';
-import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
+import { importMessageSchema, recordPosition, sourceIdOf } from '../model/import-message.ts';
+import { jobIdFor } from '../model/job-id.ts';
+import type { ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
 import {
   emptyOutcomeCounts,
   type OutcomeCounts,
   type RecordOutcome,
   recordKindOfMessage,
-} from '../pipeline/outcome.ts';
-import { importMessageSchema, recordPosition, sourceIdOf } from '../pipeline/user-message.ts';
-import { WritePacer } from '../pipeline/write-pacer.ts';
+} from '../model/outcome.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
+import { describeLocalJob, openLocalFile } from '../split/local-files.ts';
+import { planSplit } from '../split/plan-split.ts';
+import { type SplitSummary, splitExport } from '../split/split-export.ts';
 import {
   countingOrganizationDirectory,
   countingUserDirectory,
@@ -28,11 +29,10 @@ import type { OrganizationDirectory } from '../workos/organization-directory.ts'
 import type { UserDirectory } from '../workos/user-directory.ts';
 import {
   InProcessQueue,
+  inProcessImportMessageSink,
   inProcessQueueControl,
-  inProcessUserMessageSink,
 } from './in-process-queue.ts';
 import { runLocalEventSource } from './local-event-source.ts';
-import { describeLocalJob, openLocalFile } from './local-job.ts';
 
 export interface LocalMigrationOptions {
   /**
@@ -110,7 +110,7 @@ export async function runLocalMigration(
     logger: options.logger,
     handleBatch: async (messages) => {
       try {
-        return await importUserBatch(messages, {
+        return await importBatch(messages, {
           directory,
           ...(organizations === undefined ? {} : { organizations }),
           pacer,
@@ -180,7 +180,7 @@ async function splitLocalJob(
   const passes = await planSplit(job, (file) => openLocalFile(file.sourceFile));
   return splitExport(
     { jobId, passes },
-    { sink: inProcessUserMessageSink(queue), ledger, logger: options.logger },
+    { sink: inProcessImportMessageSink(queue), ledger, logger: options.logger },
   );
 }
 

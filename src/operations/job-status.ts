@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
-import type { OutcomeCountsByKind } from '../pipeline/outcome.ts';
+import type { OutcomeCountsByKind } from '../model/outcome.ts';
 
 /**
  * Where a job stands:

@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { MigrationLedger } from '../ledger/migration-ledger.ts';
-import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../pipeline/outcome.ts';
-import { formatOutcomeReport } from '../pipeline/outcome-report.ts';
+import { emptyOutcomeCounts, type OutcomeCounts, type RecordOutcome } from '../model/outcome.ts';
+import { formatOutcomeReport } from '../model/outcome-report.ts';
 
 /** The report file exists and the caller did not ask to overwrite it. */
 export class ReportFileExistsError extends Error {

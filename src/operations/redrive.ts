@@ -12,7 +12,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { WritePacer } from '../pipeline/write-pacer.ts';
+import { WritePacer } from '../import/write-pacer.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
 
 /**

@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { type ExportObjectIdentity, jobIdFor } from '../pipeline/job-id.ts';
-import type { SourceFormat } from '../pipeline/job-manifest.ts';
+import { type ExportObjectIdentity, jobIdFor } from '../model/job-id.ts';
+import type { SourceFormat } from '../model/job-manifest.ts';
 
 /** S3's smallest part (all but the last) and its most parts per multipart upload. */
 const minimumPartSizeBytes = 5 * 1024 * 1024;

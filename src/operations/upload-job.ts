@@ -9,7 +9,7 @@ import {
   parseJobManifest,
   resolveManifestFileKey,
   type SourceFormat,
-} from '../pipeline/job-manifest.ts';
+} from '../model/job-manifest.ts';
 import { type UploadedExport, uploadExport } from './upload-export.ts';
 
 /**

@@ -1,16 +1,16 @@
-import { type JobToSplit, planSplit } from '../../lambdas/splitter/plan-split.ts';
-import { splitExport } from '../../lambdas/splitter/split-export.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
-import { describeLocalJob, openLocalFile } from '../local/local-job.ts';
 import type { PipelineLogger } from '../logger.ts';
-import type { ManifestOptions, SourceFormat } from '../pipeline/job-manifest.ts';
-import type { RecordOutcome } from '../pipeline/outcome.ts';
 import {
   type BlockedUserMessage,
   type ImportMessage,
   recordPosition,
-} from '../pipeline/user-message.ts';
-import type { UserMessageSink } from '../queue/queue-types.ts';
+} from '../model/import-message.ts';
+import type { ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
+import type { RecordOutcome } from '../model/outcome.ts';
+import type { ImportMessageSink } from '../queue/queue-types.ts';
+import { describeLocalJob, openLocalFile } from '../split/local-files.ts';
+import { type JobToSplit, planSplit } from '../split/plan-split.ts';
+import { splitExport } from '../split/split-export.ts';
 
 /** What a job would do, read exactly as the splitter reads it, with no API called. */
 export interface ValidationSummary {
@@ -84,7 +84,7 @@ export async function validateExport({
     settled: [],
   };
   const blockedOutcomes: RecordOutcome[] = [];
-  const sink: UserMessageSink = {
+  const sink: ImportMessageSink = {
     async enqueue(message) {
       if ('blockedUser' in message) blockedOutcomes.push(...blockedUserOutcomes(message));
       else countMessage(summary, message);

@@ -1,10 +1,10 @@
-import type { ImportMessage } from '../pipeline/user-message.ts';
+import type { ImportMessage } from '../model/import-message.ts';
 
 /**
  * Where the splitter puts user messages: SQS on AWS, the in-process queue in local mode, an
  * in-memory counter in the benchmark. Implementations batch and keep several sends in flight.
  */
-export interface UserMessageSink {
+export interface ImportMessageSink {
   /**
    * Accepts one message. Resolves once the sink can take another, so a fast reader waits for a
    * slow queue instead of buffering the whole export (back-pressure).

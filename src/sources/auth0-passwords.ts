@@ -1,5 +1,5 @@
-import { isIndexableBcryptHash } from '../pipeline/password-index.ts';
 import { isImportableEmail } from './email-address.ts';
+import { isIndexableBcryptHash } from './packed-bcrypt.ts';
 import {
   nonEmptyString,
   type ParsedRecord,

@@ -1,9 +1,4 @@
-import { maxExternalIdLength } from '../pipeline/external-id.ts';
-import {
-  fitMetadata,
-  importMetadataPairs,
-  workosMetadataLimits,
-} from '../pipeline/user-metadata.ts';
+import { maxExternalIdLength } from '../model/external-id.ts';
 import {
   isAuth0PasswordRecord,
   parseAuth0PasswordRecord,
@@ -19,6 +14,7 @@ import {
   type RecordPlanner,
   userIdentity,
 } from './parsed-record.ts';
+import { fitMetadata, importMetadataPairs, workosMetadataLimits } from './user-metadata.ts';
 
 /**
  * Parses one line of an Auth0 export: the bulk user export (NDJSON, as the Management API's

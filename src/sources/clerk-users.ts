@@ -1,4 +1,4 @@
-import type { PasswordHashType } from '../pipeline/user-message.ts';
+import type { PasswordHashType } from '../model/import-message.ts';
 import { isBlankRecord, sourceMetadataOf, sourceUserRecord } from './generic-users.ts';
 import { nonEmptyString, type ParsedRecord, type RecordMapper } from './parsed-record.ts';
 import {

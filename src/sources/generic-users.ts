@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
-import { maxExternalIdLength } from '../pipeline/external-id.ts';
-import {
-  fitMetadata,
-  importMetadataPairs,
-  workosMetadataLimits,
-} from '../pipeline/user-metadata.ts';
+import { maxExternalIdLength } from '../model/external-id.ts';
 import { isImportableEmail } from './email-address.ts';
 import {
   nonEmptyString,
@@ -19,6 +14,7 @@ import {
   type PasswordFields,
   passwordFieldsFor,
 } from './password-hashes.ts';
+import { fitMetadata, importMetadataPairs, workosMetadataLimits } from './user-metadata.ts';
 
 /**
  * Maps one record of a file in WorkOS's "other services" layout, CSV or JSON/NDJSON, to a user.

@@ -1,5 +1,5 @@
-import { externalIdFor } from '../pipeline/external-id.ts';
-import type { ImportMembership, ImportOrganization, ImportUser } from '../pipeline/user-message.ts';
+import { externalIdFor } from '../model/external-id.ts';
+import type { ImportMembership, ImportOrganization, ImportUser } from '../model/import-message.ts';
 
 /** What a source makes of one record of its export. */
 export type ParsedRecord =

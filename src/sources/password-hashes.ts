@@ -3,7 +3,7 @@ import {
   type PasswordSaltPosition,
   passwordSaltPositions,
   saltPositionHashType,
-} from '../pipeline/user-message.ts';
+} from '../model/import-message.ts';
 
 /**
  * The import-side check of a password hash, before any API call: exactly the strings WorkOS

@@ -1,4 +1,4 @@
-import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../model/import-message.ts';
 
 /** A WorkOS user as the importer needs to see it. */
 export interface DirectoryUser {

@@ -5,7 +5,7 @@ import type {
   UserResponse,
 } from '@workos-inc/node';
 import { NotFoundException, type User, WorkOS } from '@workos-inc/node';
-import type { PasswordHashType, PasswordSaltPosition } from '../pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../model/import-message.ts';
 import { classifyWorkOsError } from './classify-workos-error.ts';
 import type {
   DirectoryUser,

@@ -11,13 +11,13 @@ import {
   parseConfig,
   splitterEnvironmentSchema,
 } from '../../src/config.ts';
+import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
+import { externalIdFor } from '../../src/model/external-id.ts';
+import type { RecordOutcome } from '../../src/model/outcome.ts';
 import {
   type RunningWorkOsEmulator,
   startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
-import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
-import { externalIdFor } from '../../src/pipeline/external-id.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import {
   createBucket,
   createLedgerTable,

@@ -1,6 +1,6 @@
 import { WorkOS } from '@workos-inc/node';
-import type { EmulatedUser } from '../../src/emulator/user-store.ts';
-import { importMetadataKeys } from '../../src/pipeline/upsert-user.ts';
+import { importMetadataKeys } from '../../src/model/import-metadata.ts';
+import type { EmulatedUser } from '../../tools/workos-emulator/src/user-store.ts';
 
 /**
  * What WorkOS holds for each user, in a form two runs can be compared by (ids, timestamps and

@@ -1,4 +1,4 @@
-import type { ImportUser, UserMessage } from '../../src/pipeline/user-message.ts';
+import type { ImportUser, UserMessage } from '../../src/model/import-message.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 
 let messageCounter = 0;

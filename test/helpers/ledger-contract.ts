@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
-import type { RecordOutcome, RecordStatus } from '../../src/pipeline/outcome.ts';
+import type { RecordOutcome, RecordStatus } from '../../src/model/outcome.ts';
 
 /** A clock tests can move: ledgers take `now` so lease expiry needs no waiting. */
 export function testClock(start = Date.parse('2026-11-23T10:00:00Z')) {

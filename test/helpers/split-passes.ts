@@ -1,6 +1,6 @@
-import type { SplitDecision, SplitPass } from '../../lambdas/splitter/split-export.ts';
 import type { ExportLine } from '../../src/sources/export-lines.ts';
 import type { ExportRecord, LineParser } from '../../src/sources/parsed-record.ts';
+import type { SplitDecision, SplitPass } from '../../src/split/split-export.ts';
 
 /**
  * A split pass over numbered lines parsed by a line parser: the shape of the first splitter,

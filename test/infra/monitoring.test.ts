@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { importUserBatch } from '../../lambdas/consumer/import-user-batch.ts';
-import { splitExport } from '../../lambdas/splitter/split-export.ts';
 import {
   filterPatternOf,
   type LogMetricDefinition,
   logMetrics,
 } from '../../lib/pipeline-monitoring.ts';
 import { RateLimitedError } from '../../src/errors.ts';
+import { importBatch } from '../../src/import/import-batch.ts';
+import { WritePacer } from '../../src/import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../../src/ledger/in-memory-ledger.ts';
-import { WritePacer } from '../../src/pipeline/write-pacer.ts';
 import type { QueueControl } from '../../src/queue/queue-types.ts';
 import { parseAuth0UserLine } from '../../src/sources/auth0-users.ts';
+import { splitExport } from '../../src/split/split-export.ts';
 import { capturingLogger } from '../helpers/export-files.ts';
 import { receivedMessageFactory, userMessageFactory } from '../helpers/factories.ts';
 import { InMemoryUserDirectory } from '../helpers/in-memory-user-directory.ts';
@@ -166,9 +166,9 @@ describe('Construct: PipelineMonitoring', () => {
       const { lines, deps } = consumerDependencies();
       const message = receivedMessageFactory(userMessageFactory());
 
-      await importUserBatch([message], deps);
+      await importBatch([message], deps);
       // A duplicate delivery of the same record is not counted again.
-      await importUserBatch([receivedMessageFactory(userMessageFactory())], deps);
+      await importBatch([receivedMessageFactory(userMessageFactory())], deps);
 
       const counted = logLines(lines).filter((line) => matches(logMetrics.usersCreated, line));
       expect(counted).toHaveLength(1);
@@ -184,7 +184,7 @@ describe('Construct: PipelineMonitoring', () => {
       };
       const { lines, deps } = consumerDependencies(directory);
 
-      await importUserBatch([receivedMessageFactory(userMessageFactory())], deps);
+      await importBatch([receivedMessageFactory(userMessageFactory())], deps);
 
       expect(
         logLines(lines).filter((line) => matches(logMetrics.workosRateLimited, line)),

@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runLocalMigration } from '../../src/local/run-local-migration.ts';
+import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
 import {
   type RunningWorkOsEmulator,
   startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
-import { runLocalMigration } from '../../src/local/run-local-migration.ts';
-import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
 

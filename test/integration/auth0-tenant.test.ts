@@ -2,18 +2,18 @@ import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
-import {
   type LocalMigrationOptions,
   runLocalMigration,
 } from '../../src/local/run-local-migration.ts';
+import { externalIdFor } from '../../src/model/external-id.ts';
+import type { RecordOutcome } from '../../src/model/outcome.ts';
 import { validateExport } from '../../src/operations/validate-export.ts';
-import { externalIdFor } from '../../src/pipeline/external-id.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import {
+  type RunningWorkOsEmulator,
+  startWorkOsEmulator,
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import { comparableUsers, signInThroughSdk } from '../helpers/emulated-users.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';

@@ -9,12 +9,12 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { ExportObject } from '../../lambdas/splitter/splitter-handler.ts';
 import { syntheticAuth0PasswordLines } from '../../scripts/bench/synthetic-password-export.ts';
 import { syntheticAuth0ExportLines } from '../../scripts/synthetic-auth0-export.ts';
-import { redriveDeadLetters } from '../../src/operations/redrive.ts';
 import {
   type ImportMessage,
   type RecordOrigin,
   serializeImportMessage,
-} from '../../src/pipeline/user-message.ts';
+} from '../../src/model/import-message.ts';
+import { redriveDeadLetters } from '../../src/operations/redrive.ts';
 import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import {
   type AwsPipelineFixture,

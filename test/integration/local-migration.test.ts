@@ -1,16 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { reasonCounts } from '../../src/cli/summary.ts';
-import {
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
 import { WorkOsAuthenticationError } from '../../src/errors.ts';
 import {
   type LocalMigrationOptions,
   runLocalMigration,
 } from '../../src/local/run-local-migration.ts';
-import { formatOutcomeReport } from '../../src/pipeline/outcome-report.ts';
+import { formatOutcomeReport } from '../../src/model/outcome-report.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import {
+  type RunningWorkOsEmulator,
+  startWorkOsEmulator,
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { capturingLogger, temporaryExportDirectory } from '../helpers/export-files.ts';
 
 const apiKey = 'sk_test_local_migration';

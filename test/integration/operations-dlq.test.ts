@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, inject, it } from 'vitest';
 import { runDlqCommand } from '../../src/cli/dlq-command.ts';
-import { serializeUserMessage } from '../../src/pipeline/user-message.ts';
+import { serializeImportMessage } from '../../src/model/import-message.ts';
 import {
   createQueueWithDlq,
   createTestAwsClients,
@@ -32,7 +32,7 @@ const cli = (args: string[]) => runMigrateCli(args, inject('awsEnvironment'));
 
 /** A user message as the splitter queues it: with an email and a password hash. */
 function userBody(sourceId: string, line: number): string {
-  return serializeUserMessage(
+  return serializeImportMessage(
     userMessageFactory(
       {
         sourceId,

@@ -11,9 +11,9 @@ import { runStatusCommand } from '../../src/cli/status-command.ts';
 import { runUploadCommand } from '../../src/cli/upload-command.ts';
 import type { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { JobSnapshot } from '../../src/ledger/migration-ledger.ts';
+import { type UserMessage, userMessageSchema } from '../../src/model/import-message.ts';
+import type { RecordStatus } from '../../src/model/outcome.ts';
 import { formatBytes } from '../../src/operations/operator-console.ts';
-import type { RecordStatus } from '../../src/pipeline/outcome.ts';
-import { type UserMessage, userMessageSchema } from '../../src/pipeline/user-message.ts';
 import {
   createTestAwsClients,
   drainQueue,

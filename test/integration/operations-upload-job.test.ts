@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runUploadCommand, type UploadCommandOptions } from '../../src/cli/upload-command.ts';
+import { jobIdFor } from '../../src/model/job-id.ts';
 import { formatBytes } from '../../src/operations/operator-console.ts';
 import { exportObjectIdentity } from '../../src/operations/upload-export.ts';
-import { jobIdFor } from '../../src/pipeline/job-id.ts';
 import { tenantExportFiles, tenantFixture } from '../helpers/auth0-tenant-fixture.ts';
 import {
   createTestAwsClients,

@@ -4,25 +4,25 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorkOS } from '@workos-inc/node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { describeJob, formatFromKey } from '../../lambdas/splitter/describe-job.ts';
-import {
-  type EmulatedUser,
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
 import {
   type LocalMigrationResult,
   runLocalMigration,
 } from '../../src/local/run-local-migration.ts';
+import { externalIdFor } from '../../src/model/external-id.ts';
+import { type PasswordHashType, passwordHashTypes } from '../../src/model/import-message.ts';
+import type { ManifestOptions, SourceFormat } from '../../src/model/job-manifest.ts';
+import type { RecordOutcome } from '../../src/model/outcome.ts';
 import { type ValidationSummary, validateExport } from '../../src/operations/validate-export.ts';
-import { externalIdFor } from '../../src/pipeline/external-id.ts';
-import type { ManifestOptions, SourceFormat } from '../../src/pipeline/job-manifest.ts';
-import type { RecordOutcome } from '../../src/pipeline/outcome.ts';
-import { type PasswordHashType, passwordHashTypes } from '../../src/pipeline/user-message.ts';
 import type { RecordLayout } from '../../src/sources/export-records.ts';
 import { emailSourceIdPrefix } from '../../src/sources/generic-users.ts';
+import { describeJob, formatFromKey } from '../../src/split/describe-job.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import {
+  type EmulatedUser,
+  type RunningWorkOsEmulator,
+  startWorkOsEmulator,
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import {
   firebasePublished,
   knownHashes,

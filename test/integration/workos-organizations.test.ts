@@ -3,21 +3,21 @@ import type { AddressInfo } from 'node:net';
 import { DomainDataState, type WorkOS } from '@workos-inc/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../src/emulator/workos-emulator.ts';
-import {
   DependencyNotReadyError,
   PermanentImportError,
   RateLimitedError,
   TransientImportError,
 } from '../../src/errors.ts';
-import { importMembership } from '../../src/pipeline/import-membership.ts';
-import { upsertOrganization } from '../../src/pipeline/upsert-organization.ts';
-import { upsertUser } from '../../src/pipeline/upsert-user.ts';
-import type { ImportMembership, ImportOrganization } from '../../src/pipeline/user-message.ts';
+import { importMembership } from '../../src/import/import-membership.ts';
+import { upsertOrganization } from '../../src/import/upsert-organization.ts';
+import { upsertUser } from '../../src/import/upsert-user.ts';
+import type { ImportMembership, ImportOrganization } from '../../src/model/import-message.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import {
+  type RunningWorkOsEmulator,
+  startWorkOsEmulator,
+} from '../../tools/workos-emulator/src/workos-emulator.ts';
 import { importUserFactory } from '../helpers/factories.ts';
 
 const apiKey = 'sk_test_workos_organizations';

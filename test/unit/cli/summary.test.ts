@@ -6,7 +6,7 @@ import {
 } from '../../../src/cli/summary.ts';
 import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import type { LocalMigrationResult } from '../../../src/local/run-local-migration.ts';
-import type { RecordOutcome } from '../../../src/pipeline/outcome.ts';
+import type { RecordOutcome } from '../../../src/model/outcome.ts';
 
 const jobId = 'job_summary';
 

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   InProcessQueue,
   type InProcessQueueOptions,
+  inProcessImportMessageSink,
   inProcessQueueControl,
-  inProcessUserMessageSink,
   type SendOptions,
 } from '../../../src/local/in-process-queue.ts';
-import { type UserMessage, userMessageSchema } from '../../../src/pipeline/user-message.ts';
+import { type UserMessage, userMessageSchema } from '../../../src/model/import-message.ts';
 import { failureReasonAttribute } from '../../../src/queue/queue-types.ts';
 
 /** A clock the test moves by hand, so visibility and delays need no sleeping. */
@@ -381,10 +381,10 @@ describe('InProcessQueue stats, drain and arrival', () => {
   });
 });
 
-describe('inProcessUserMessageSink', () => {
+describe('inProcessImportMessageSink', () => {
   it('puts each user message on the queue as its serialized form', async () => {
     const { queue } = queueWithClock();
-    const sink = inProcessUserMessageSink(queue);
+    const sink = inProcessImportMessageSink(queue);
 
     await sink.enqueue(sampleUserMessage);
     await sink.flush();
@@ -398,7 +398,7 @@ describe('inProcessUserMessageSink', () => {
 
   it('rejects, rather than throws, when the queue refuses the message', async () => {
     const { queue } = queueWithClock();
-    const sink = inProcessUserMessageSink(queue);
+    const sink = inProcessImportMessageSink(queue);
     const oversized = {
       ...sampleUserMessage,
       user: { ...sampleUserMessage.user, firstName: 'x'.repeat(1_048_576) },

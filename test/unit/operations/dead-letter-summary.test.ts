@@ -10,13 +10,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { serializeImportMessage } from '../../../src/model/import-message.ts';
 import {
   maxReceivesExceededReason,
   redriveReasonFor,
   sourceIdOf,
   summarizeDeadLetters,
 } from '../../../src/operations/dead-letter-summary.ts';
-import { serializeUserMessage } from '../../../src/pipeline/user-message.ts';
 import { userMessageFactory } from '../../helpers/factories.ts';
 
 const sqsMock = mockClient(SQSClient);
@@ -30,7 +30,7 @@ function deadLetter(id: string, sourceId: string, reason?: string): Message {
   return {
     MessageId: id,
     ReceiptHandle: `receipt-${id}`,
-    Body: serializeUserMessage(
+    Body: serializeImportMessage(
       userMessageFactory({
         sourceId,
         externalId: sourceId,
@@ -48,7 +48,7 @@ describe('sourceIdOf()', () => {
   it.each([
     [
       'a user message',
-      serializeUserMessage(userMessageFactory({ sourceId: 'auth0|42' })),
+      serializeImportMessage(userMessageFactory({ sourceId: 'auth0|42' })),
       'auth0|42',
     ],
     ['a body that is not JSON', 'not json', undefined],

@@ -5,16 +5,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import type { JobSnapshot } from '../../../src/ledger/migration-ledger.ts';
 import {
+  emptyOutcomeCountsByKind,
+  type OutcomeCounts,
+  type RecordStatus,
+} from '../../../src/model/outcome.ts';
+import {
   buildJobStatus,
   type JobState,
   jobStatusReader,
   summarizeJob,
 } from '../../../src/operations/job-status.ts';
-import {
-  emptyOutcomeCountsByKind,
-  type OutcomeCounts,
-  type RecordStatus,
-} from '../../../src/pipeline/outcome.ts';
 
 const sqsMock = mockClient(SQSClient);
 const sqs = new SQSClient({ region: 'eu-west-1' });

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { MigrationLedger } from '../../../src/ledger/migration-ledger.ts';
+import type { RecordOutcome } from '../../../src/model/outcome.ts';
+import { formatOutcomeReport } from '../../../src/model/outcome-report.ts';
 import {
   ReportFileExistsError,
   writeOutcomeReportFile,
 } from '../../../src/operations/outcome-report-file.ts';
-import type { RecordOutcome } from '../../../src/pipeline/outcome.ts';
-import { formatOutcomeReport } from '../../../src/pipeline/outcome-report.ts';
 
 const header = 'source_file,line,source_id,status,workos_user_id,reason\n';
 

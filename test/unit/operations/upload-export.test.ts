@@ -5,12 +5,12 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jobIdFor } from '../../../src/model/job-id.ts';
 import {
   exportKeyFor,
   exportObjectIdentity,
   uploadExport,
 } from '../../../src/operations/upload-export.ts';
-import { jobIdFor } from '../../../src/pipeline/job-id.ts';
 
 const s3Mock = mockClient(S3Client);
 

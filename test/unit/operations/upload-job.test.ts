@@ -6,6 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.ts';
+import { jobIdFor } from '../../../src/model/job-id.ts';
+import { InvalidManifestError, parseJobManifest } from '../../../src/model/job-manifest.ts';
 import {
   buildManifest,
   checkJobManifest,
@@ -17,8 +19,6 @@ import {
   type UploadJobRequest,
   uploadJob,
 } from '../../../src/operations/upload-job.ts';
-import { jobIdFor } from '../../../src/pipeline/job-id.ts';
-import { InvalidManifestError, parseJobManifest } from '../../../src/pipeline/job-manifest.ts';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({ region: 'eu-west-1' });

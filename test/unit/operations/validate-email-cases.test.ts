@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SourceFormat } from '../../../src/model/job-manifest.ts';
 import { type ValidationSummary, validateExport } from '../../../src/operations/validate-export.ts';
-import type { SourceFormat } from '../../../src/pipeline/job-manifest.ts';
 import { emailCases } from '../../helpers/email-cases.ts';
 
 /** One export holding every email case, one record each, in the case list's order. */

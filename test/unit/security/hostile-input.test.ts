@@ -4,21 +4,21 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitExport } from '../../../lambdas/splitter/split-export.ts';
 import { decodeS3EventKey } from '../../../lambdas/splitter/splitter-handler.ts';
 import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
-import { jobIdFor } from '../../../src/pipeline/job-id.ts';
-import type { RecordOutcome } from '../../../src/pipeline/outcome.ts';
-import { formatOutcomeReport } from '../../../src/pipeline/outcome-report.ts';
 import {
-  serializeUserMessage,
+  serializeImportMessage,
   type UserMessage,
   userMessageSchema,
-} from '../../../src/pipeline/user-message.ts';
-import type { UserMessageSink } from '../../../src/queue/queue-types.ts';
-import { SqsUserMessageSink } from '../../../src/queue/sqs-user-message-sink.ts';
+} from '../../../src/model/import-message.ts';
+import { jobIdFor } from '../../../src/model/job-id.ts';
+import type { RecordOutcome } from '../../../src/model/outcome.ts';
+import { formatOutcomeReport } from '../../../src/model/outcome-report.ts';
+import type { ImportMessageSink } from '../../../src/queue/queue-types.ts';
+import { SqsImportMessageSink } from '../../../src/queue/sqs-import-message-sink.ts';
 import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
 import type { ExportLine } from '../../../src/sources/export-lines.ts';
+import { splitExport } from '../../../src/split/split-export.ts';
 import { encodeS3EventKey, s3ObjectCreatedEvent } from '../../helpers/s3-events.ts';
 import { linePass } from '../../helpers/split-passes.ts';
 
@@ -35,10 +35,10 @@ const jobId = 'job_hostile';
 const quietLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Keeps what the queue would receive, as the consumer would read it back. */
-class InMemorySink implements UserMessageSink {
+class InMemorySink implements ImportMessageSink {
   readonly bodies: string[] = [];
   async enqueue(message: UserMessage): Promise<void> {
-    this.bodies.push(serializeUserMessage(message));
+    this.bodies.push(serializeImportMessage(message));
   }
   async flush(): Promise<void> {}
   messages(): UserMessage[] {
@@ -89,7 +89,7 @@ const goodLine = (n: number) =>
  * Splits a good record, the hostile lines, and another good record, the way the splitter does,
  * into an in-memory queue and ledger.
  */
-async function splitAround(hostileLines: string[], sink: UserMessageSink = new InMemorySink()) {
+async function splitAround(hostileLines: string[], sink: ImportMessageSink = new InMemorySink()) {
   const ledger = new InMemoryMigrationLedger();
   await ledger.claimSplit({ jobId, sourceFile }, Date.now() + 60_000);
   const rejected: RecordOutcome[] = [];
@@ -144,7 +144,7 @@ describe('Hostile input: deeply nested and huge JSON values', () => {
       });
       // Nothing of the nested value was carried along: the message stays small.
       expect(deep?.user.firstName).toBeUndefined();
-      expect(Buffer.byteLength(serializeUserMessage(deep as UserMessage))).toBeLessThan(2_000);
+      expect(Buffer.byteLength(serializeImportMessage(deep as UserMessage))).toBeLessThan(2_000);
     },
   );
 
@@ -181,7 +181,7 @@ describe('Hostile input: deeply nested and huge JSON values', () => {
     const [huge] = expectGoodRecordsEnqueued(sink);
     expect(huge?.user.email).toBe('huge@example.com');
     expect(huge?.user.metadata ?? {}).not.toHaveProperty('user.bio');
-    expect(Buffer.byteLength(serializeUserMessage(huge as UserMessage))).toBeLessThan(2_000);
+    expect(Buffer.byteLength(serializeImportMessage(huge as UserMessage))).toBeLessThan(2_000);
   });
 
   it('treats numbers beyond double precision and values of the wrong type as absent', async () => {
@@ -232,7 +232,7 @@ describe('Hostile input: deeply nested and huge JSON values', () => {
         given_name: 'g'.repeat(300_000),
       }),
     );
-    const sink = new SqsUserMessageSink({
+    const sink = new SqsImportMessageSink({
       sqs: sqs.asClient(),
       queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/users',
       maxAttempts: 1,

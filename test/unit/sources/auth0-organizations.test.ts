@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { externalIdFor } from '../../../src/pipeline/external-id.ts';
-import { workosMetadataLimits } from '../../../src/pipeline/user-metadata.ts';
+import { externalIdFor } from '../../../src/model/external-id.ts';
 import {
   createAuth0MemberMapper,
   createAuth0OrganizationMapper,
   slugOf,
 } from '../../../src/sources/auth0-organizations.ts';
 import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
+import { workosMetadataLimits } from '../../../src/sources/user-metadata.ts';
 
 type Fields = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { maxExternalIdLength } from '../../../src/pipeline/external-id.ts';
+import { maxExternalIdLength } from '../../../src/model/external-id.ts';
 import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
 import { readExportLines } from '../../../src/sources/export-lines.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { passwordVerifiers } from '../../../src/emulator/password-verifiers.ts';
-import { importUserSchema } from '../../../src/pipeline/user-message.ts';
+import { importUserSchema } from '../../../src/model/import-message.ts';
 import { createClerkUserMapper } from '../../../src/sources/clerk-users.ts';
 import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
+import { passwordVerifiers } from '../../../tools/workos-emulator/src/password-verifiers.ts';
 import { knownPassword } from '../../fixtures/sources/known-password-hashes.ts';
 import { csvFixture } from '../../fixtures/sources/read-fixture.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { importUserSchema } from '../../../src/pipeline/user-message.ts';
+import { importUserSchema } from '../../../src/model/import-message.ts';
 import { createCognitoUserMapper } from '../../../src/sources/cognito-users.ts';
 import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
 import { jsonFixture } from '../../fixtures/sources/read-fixture.ts';

@@ -3,8 +3,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { splitExport } from '../../../lambdas/splitter/split-export.ts';
-import type { RecordOutcome } from '../../../src/pipeline/outcome.ts';
+import type { RecordOutcome } from '../../../src/model/outcome.ts';
 import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
 import {
   CorruptExportError,
@@ -13,6 +12,7 @@ import {
   type ReadExportLinesOptions,
   readExportLines,
 } from '../../../src/sources/export-lines.ts';
+import { splitExport } from '../../../src/split/split-export.ts';
 import { releasableSource } from '../../helpers/record-reading.ts';
 import { linePass } from '../../helpers/split-passes.ts';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { passwordVerifiers } from '../../../src/emulator/password-verifiers.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { importUserSchema } from '../../../src/pipeline/user-message.ts';
+import { importUserSchema } from '../../../src/model/import-message.ts';
 import {
   createFirebaseUserMapper,
   type FirebaseHashParameters,
 } from '../../../src/sources/firebase-users.ts';
 import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
+import { passwordVerifiers } from '../../../tools/workos-emulator/src/password-verifiers.ts';
 import {
   firebasePublished,
   firebaseUserHash,

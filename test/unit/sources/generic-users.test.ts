@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { passwordVerifiers } from '../../../src/emulator/password-verifiers.ts';
 import { ConfigError } from '../../../src/errors.ts';
-import { importUserSchema } from '../../../src/pipeline/user-message.ts';
+import { importUserSchema } from '../../../src/model/import-message.ts';
 import { createGenericUserMapper } from '../../../src/sources/generic-users.ts';
 import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
+import { passwordVerifiers } from '../../../tools/workos-emulator/src/password-verifiers.ts';
 import { bcryptOf, knownPassword } from '../../fixtures/sources/known-password-hashes.ts';
 import { csvFixture, ndjsonFixture } from '../../fixtures/sources/read-fixture.ts';
 

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { passwordHashProblem } from '../../../src/emulator/password-hash-formats.ts';
-import { passwordVerifiers } from '../../../src/emulator/password-verifiers.ts';
-import type { PasswordHashType, PasswordSaltPosition } from '../../../src/pipeline/user-message.ts';
+import type { PasswordHashType, PasswordSaltPosition } from '../../../src/model/import-message.ts';
 import {
   firebaseScryptPhc,
   inferHashType,
@@ -12,6 +10,8 @@ import {
   toPhcB64,
   validatePasswordHash,
 } from '../../../src/sources/password-hashes.ts';
+import { passwordHashProblem } from '../../../tools/workos-emulator/src/password-hash-formats.ts';
+import { passwordVerifiers } from '../../../tools/workos-emulator/src/password-verifiers.ts';
 import {
   b64,
   bcryptOf,

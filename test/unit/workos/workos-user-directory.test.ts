@@ -1,10 +1,6 @@
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type RunningWorkOsEmulator,
-  startWorkOsEmulator,
-} from '../../../src/emulator/workos-emulator.ts';
-import {
   DuplicateUserError,
   PermanentImportError,
   RateLimitedError,
@@ -16,7 +12,14 @@ import {
   createWorkOsClient,
   WorkOsUserDirectory,
 } from '../../../src/workos/workos-user-directory.ts';
-import { knownPassword, ssha256Of } from '../emulator/password-hash-fixtures.ts';
+import {
+  type RunningWorkOsEmulator,
+  startWorkOsEmulator,
+} from '../../../tools/workos-emulator/src/workos-emulator.ts';
+import {
+  knownPassword,
+  ssha256Of,
+} from '../../../tools/workos-emulator/test/password-hash-fixtures.ts';
 
 const apiKey = 'sk_test_directory';
 
