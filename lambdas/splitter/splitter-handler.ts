@@ -11,22 +11,14 @@ import { DynamoDbMigrationLedger } from '../../src/ledger/dynamodb-ledger.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
 import { jobIdFor } from '../../src/model/job-id.ts';
-import {
-  InvalidManifestError,
-  isManifestKey,
-  parseJobManifest,
-} from '../../src/model/job-manifest.ts';
+import { isManifestKey } from '../../src/model/job-manifest.ts';
 import type { RecordOutcome } from '../../src/model/outcome.ts';
 import { formatOutcomeReport } from '../../src/model/outcome-report.ts';
 import { SqsImportMessageSink } from '../../src/queue/sqs-import-message-sink.ts';
-import {
-  describeJob,
-  describeManifestJob,
-  formatFromKey,
-  type OpenKey,
-} from '../../src/split/describe-job.ts';
-import { type JobToSplit, planSplit } from '../../src/split/plan-split.ts';
-import { type SplitSummary, splitExport } from '../../src/split/split-export.ts';
+import type { OpenKey } from '../../src/split/describe-job.ts';
+import { jobOfUploadedObject } from '../../src/split/job-source.ts';
+import { runSplit } from '../../src/split/run-split.ts';
+import type { SplitSummary } from '../../src/split/split-export.ts';
 
 /** One uploaded export, as named by an S3 event. */
 export interface ExportObject {
@@ -125,12 +117,15 @@ export async function splitExportObject(
     openExportObject(s3, key === object.key ? object : { bucket: object.bucket, key });
   const rejections: RecordOutcome[] = [];
   try {
-    const job = await describeObjectJob(object, jobId, config, openKey);
-    const passes = await planSplit(job, (file) => openKey(file.sourceFile));
-    const summary = await splitExport(
+    const source = jobOfUploadedObject(
+      object.key,
+      { jobPrefix: config.JOB_PREFIX, exportPrefix: config.EXPORT_PREFIX },
+      openKey,
+    );
+    const { summary } = await runSplit(
       {
         jobId,
-        passes,
+        source,
         start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
         shouldYield: () => context.getRemainingTimeInMillis() < yieldBeforeDeadlineMs,
         ...(checkpointEvery ? { checkpointEvery } : {}),
@@ -161,38 +156,6 @@ export async function splitExportObject(
     await ledger.releaseSplit(jobId).catch(() => undefined);
     throw error;
   }
-}
-
-/** A manifest under the job prefix describes a job of several files; anything else is one file. */
-async function describeObjectJob(
-  object: ExportObject,
-  jobId: string,
-  config: SplitterConfig,
-  openKey: OpenKey,
-): Promise<JobToSplit> {
-  if (object.key.startsWith(config.JOB_PREFIX) && isManifestKey(object.key)) {
-    const manifest = parseJobManifest(await readSmallObject(await openKey(object.key)));
-    return describeManifestJob({ jobId, manifestKey: object.key, manifest }, openKey);
-  }
-  const format = formatFromKey(object.key, config.EXPORT_PREFIX);
-  return describeJob(
-    { jobId, files: [{ key: object.key }], ...(format === undefined ? {} : { format }) },
-    openKey,
-  );
-}
-
-/** A manifest is a few hundred bytes; anything past 1 MiB is not one. */
-const maxManifestBytes = 1024 * 1024;
-
-async function readSmallObject(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > maxManifestBytes) throw new InvalidManifestError('The job manifest is over 1 MiB');
-    chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function openExportObject(

@@ -446,7 +446,7 @@ export function formatMarkdown(report: BenchReport): string {
       : 'the splitter run from its TypeScript sources (type stripping: ~25 MB more RSS at start than the bundle).',
     'Stages: the line reader alone (its records/s are lines/s); `readExportRecords` on NDJSON',
     '(reader + JSON.parse); `production`, the users export as the splitter Lambda runs it',
-    '(`describeJob`, `planSplit` with its planning read, `splitExport` into an in-memory counting',
+    '(`runSplit`: describe, plan with its planning read, split; into an in-memory counting',
     'sink and a no-op ledger); `production + join`, the users export and its password export as',
     'one job the same way (records/s count the records of both files, users/s the users',
     'export\'s). "plan held B/user": heap and ArrayBuffers the plan still held after the split',

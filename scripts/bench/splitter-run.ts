@@ -5,9 +5,10 @@ import type { ImportMessage } from '../../src/model/import-message.ts';
 import { readExportLines } from '../../src/sources/export-lines.ts';
 import { readExportRecordBatches, readExportRecords } from '../../src/sources/export-records.ts';
 import type { ExportRecord } from '../../src/sources/parsed-record.ts';
-import { describeJob, type OpenKey } from '../../src/split/describe-job.ts';
-import { type JobFile, type OpenJobFile, planJoin, planSplit } from '../../src/split/plan-split.ts';
-import { type SplitExportDependencies, splitExport } from '../../src/split/split-export.ts';
+import { jobOfFiles, openFileOnDisk } from '../../src/split/job-source.ts';
+import { type JobFile, planJoin } from '../../src/split/plan-split.ts';
+import { runSplit } from '../../src/split/run-split.ts';
+import type { SplitExportDependencies } from '../../src/split/split-export.ts';
 import { CountingMessageSink } from './counting-message-sink.ts';
 import { type MemoryPeaks, type MemorySampler, startMemorySampler } from './memory-sampler.ts';
 
@@ -24,8 +25,8 @@ import { type MemoryPeaks, type MemorySampler, startMemorySampler } from './memo
  * What is measured:
  * - lines: the line reader alone;
  * - records: `readExportRecords` on NDJSON (the line reader and JSON.parse);
- * - production: the users export alone as the splitter Lambda runs it: `describeJob`,
- *   `planSplit` (its planning read), `splitExport` into a counting sink;
+ * - production: the users export alone as the splitter Lambda runs it (`runSplit`: describe,
+ *   plan with its planning read, split) into a counting sink;
  * - production-join: the same for the users and password exports as one job: the planning reads
  *   both (password index, user ids, emails), then each user is enqueued once with its hash;
  * - join-structures: not timed against the others; builds the password index and the
@@ -52,7 +53,7 @@ export interface SplitterRunRequest {
   files: string[];
 }
 
-/** One phase of a production run: what `describeJob` reads, each planning read, each split pass. */
+/** One phase of a production run: the describe step's reads, each planning read, each split pass. */
 export interface SplitterPhase {
   name: string;
   ms: number;
@@ -143,8 +144,6 @@ function countingLedger(): SplitExportDependencies['ledger'] & { outcomes: numbe
   };
 }
 
-const openKey: OpenKey = async (key) => createReadStream(key);
-
 export async function runSplitterMeasurement(
   request: SplitterRunRequest,
 ): Promise<SplitterRunResult> {
@@ -193,32 +192,15 @@ export async function runSplitterMeasurement(
     const sink = new AccountingSink();
     const ledger = countingLedger();
     const files = request.stage === 'production-join' ? request.files : [usersFile];
-    clock.begin('describe');
-    const job = await describeJob(
-      { jobId: 'bench', files: files.map((key) => ({ key })) },
-      openKey,
-    );
-    // Each planning read opens its file, and each pass is opened once: the phases are told
-    // apart for free, nothing wraps a record. A pass may not read its file at all (the password
-    // export's, when planning kept what it needs).
-    let planning = true;
-    const openFile: OpenJobFile = (file) => {
-      if (planning) clock.begin(`plan: ${file.kind}`);
-      return openKey(file.sourceFile);
-    };
-    const passes = await planSplit(job, openFile);
-    planning = false;
-    const kindOf = new Map(job.files.map((file) => [file.sourceFile, file.kind]));
-    const summary = await splitExport(
+    // The splitter's own composition, as the Lambda runs it. Each planning read opens its file,
+    // and each pass is opened once: the phases are told apart for free, nothing wraps a record.
+    // A pass may not read its file at all (the password export's, when planning kept what it
+    // needs).
+    const { passes, summary } = await runSplit(
       {
         jobId: 'bench',
-        passes: passes.map((pass) => ({
-          ...pass,
-          open: () => {
-            clock.begin(`split: ${kindOf.get(pass.sourceFile) ?? pass.sourceFile}`);
-            return pass.open();
-          },
-        })),
+        source: jobOfFiles(files, openFileOnDisk),
+        onPhase: (phase) => clock.begin(phase),
       },
       { sink, ledger, logger: silentLogger },
     );

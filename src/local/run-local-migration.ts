@@ -16,9 +16,9 @@ import {
   recordKindOfMessage,
 } from '../model/outcome.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
-import { describeLocalJob, openLocalFile } from '../split/local-files.ts';
-import { planSplit } from '../split/plan-split.ts';
-import { type SplitSummary, splitExport } from '../split/split-export.ts';
+import { jobOfFiles } from '../split/job-source.ts';
+import { runSplit } from '../split/run-split.ts';
+import type { SplitSummary } from '../split/split-export.ts';
 import {
   countingOrganizationDirectory,
   countingUserDirectory,
@@ -173,15 +173,15 @@ async function splitLocalJob(
   const sourceFile = paths.length === 1 ? (paths[0] as string) : `${paths.length} files`;
   // One process splits each job once; the lease only matters to concurrent splitters on AWS.
   await ledger.claimSplit({ jobId, sourceFile }, Number.MAX_SAFE_INTEGER);
-  const job = await describeLocalJob(jobId, paths, {
+  const source = jobOfFiles(paths, undefined, {
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),
   });
-  const passes = await planSplit(job, (file) => openLocalFile(file.sourceFile));
-  return splitExport(
-    { jobId, passes },
+  const { summary } = await runSplit(
+    { jobId, source },
     { sink: inProcessImportMessageSink(queue), ledger, logger: options.logger },
   );
+  return summary;
 }
 
 /**

@@ -8,9 +8,9 @@ import {
 import type { ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
 import type { RecordOutcome } from '../model/outcome.ts';
 import type { ImportMessageSink } from '../queue/queue-types.ts';
-import { describeLocalJob, openLocalFile } from '../split/local-files.ts';
-import { type JobToSplit, planSplit } from '../split/plan-split.ts';
-import { splitExport } from '../split/split-export.ts';
+import { jobOfFiles } from '../split/job-source.ts';
+import type { JobToSplit } from '../split/plan-split.ts';
+import { runSplit } from '../split/run-split.ts';
 
 /** What a job would do, read exactly as the splitter reads it, with no API called. */
 export interface ValidationSummary {
@@ -64,13 +64,10 @@ export async function validateExport({
   examplesPerReason = 3,
 }: ValidateExportOptions): Promise<ValidationSummary> {
   const jobId = 'job_validate';
-  const job = await describeLocalJob(jobId, files, {
-    ...(format === undefined ? {} : { format }),
-    ...(options === undefined ? {} : { options }),
-  });
 
   const summary: ValidationSummary = {
-    job: { format: job.format, files: job.files },
+    // Known once the split has described the job, before any record is counted.
+    job: { format: 'auth0', files: [] },
     read: 0,
     toImport: { users: 0, organizations: 0, memberships: 0 },
     joined: 0,
@@ -93,10 +90,17 @@ export async function validateExport({
   };
   const ledger = new InMemoryMigrationLedger();
   await ledger.claimSplit({ jobId, sourceFile: files.join(', ') }, Number.MAX_SAFE_INTEGER);
-  const split = await splitExport(
-    { jobId, passes: await planSplit(job, (file) => openLocalFile(file.sourceFile)) },
+  const { job, summary: split } = await runSplit(
+    {
+      jobId,
+      source: jobOfFiles(files, undefined, {
+        ...(format === undefined ? {} : { format }),
+        ...(options === undefined ? {} : { options }),
+      }),
+    },
     { sink, ledger, logger: silentLogger },
   );
+  summary.job = { format: job.format, files: job.files };
   summary.read = split.read;
   const settled = [...(await collect(ledger.listOutcomes(jobId))), ...blockedOutcomes].sort(
     (a, b) => recordPosition(a.origin) - recordPosition(b.origin),

@@ -1,0 +1,60 @@
+import type { JobSource } from './job-source.ts';
+import { type JobToSplit, planSplit } from './plan-split.ts';
+import {
+  type SplitExportDependencies,
+  type SplitExportInput,
+  type SplitPass,
+  type SplitSummary,
+  splitExport,
+} from './split-export.ts';
+
+/**
+ * Told when the split moves to its next phase: `describe`, `plan: <file kind>` for each planning
+ * read, `split: <file kind>` for each pass. The bench times phases with it; nothing wraps a record.
+ */
+export type SplitPhaseObserver = (phase: string) => void;
+
+export interface RunSplitInput extends Omit<SplitExportInput, 'passes'> {
+  source: JobSource;
+  onPhase?: SplitPhaseObserver;
+}
+
+export interface SplitRun {
+  job: JobToSplit;
+  /** The passes split: they hold the join's structures until they are let go. */
+  passes: SplitPass[];
+  summary: SplitSummary;
+}
+
+/**
+ * THE split: describe the job, plan it (the join of users and password hashes, duplicate
+ * emails), and split its files into queue messages. The splitter Lambda, local mode, `validate`
+ * and the bench all run this, with their own source, sink and ledger: what one of them does to a
+ * record, they all do.
+ */
+export async function runSplit(
+  { source, onPhase, ...split }: RunSplitInput,
+  deps: SplitExportDependencies,
+): Promise<SplitRun> {
+  onPhase?.('describe');
+  const job = await source.describe(split.jobId);
+  let planning = true;
+  const passes = await planSplit(job, (file) => {
+    if (planning) onPhase?.(`plan: ${file.kind}`);
+    return source.open(file.sourceFile);
+  });
+  planning = false;
+  const kindOf = new Map(job.files.map((file) => [file.sourceFile, file.kind]));
+  const observed =
+    onPhase === undefined
+      ? passes
+      : passes.map((pass) => ({
+          ...pass,
+          open: () => {
+            onPhase(`split: ${kindOf.get(pass.sourceFile) ?? pass.sourceFile}`);
+            return pass.open();
+          },
+        }));
+  const summary = await splitExport({ ...split, passes: observed }, deps);
+  return { job, passes, summary };
+}
