@@ -10,12 +10,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ConsumerConfig } from '../../src/config.ts';
-import { ConfigError, WorkOsAuthenticationError } from '../../src/errors.ts';
-import { importBatch } from '../../src/import/import-batch.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { importBatchOrHalt } from '../../src/import/halt-import.ts';
 import { WritePacer } from '../../src/import/write-pacer.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
 import { logger } from '../../src/logger.ts';
-import { importMessageSchema } from '../../src/model/import-message.ts';
 import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
@@ -42,9 +41,6 @@ interface WorkOsDirectories {
   directory: UserDirectory;
   organizations: WorkOsOrganizationDirectory;
 }
-
-/** A record waits at most this long for a write slot before it is re-queued with a delay. */
-const maxPacingWaitMs = 20_000;
 
 /** Builds the consumer Lambda's handler around the clients and configuration it is given. */
 export function createConsumerHandler({
@@ -97,62 +93,25 @@ export function createConsumerHandler({
       .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
       .handler(async (event, context) => {
         const messages = receivedMessagesOf(event);
-        const result = await importBatch(messages, {
-          ...(await directoriesForCurrentKey()),
-          pacer,
-          queue,
-          ledger,
-          logger,
-          maxReceiveCount: config.MAX_RECEIVE_COUNT,
-          maxPacingWaitMs,
-          ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
-        }).catch(async (error: unknown) => {
-          if (error instanceof WorkOsAuthenticationError) {
-            await haltImport(messages, error, { ledger, stopConsuming, context });
-          }
-          throw error;
-        });
+        const result = await importBatchOrHalt(
+          messages,
+          {
+            ...(await directoriesForCurrentKey()),
+            pacer,
+            queue,
+            ledger,
+            logger,
+            maxReceiveCount: config.MAX_RECEIVE_COUNT,
+            ...(retryDelaySeconds ? { retryDelaySeconds } : {}),
+          },
+          // Every record would fail the same way: stop taking messages until the key is fixed.
+          () => stopConsuming(context),
+        );
         return {
           batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
         };
       })
   );
-}
-
-/**
- * WorkOS refused the API key: mark the batch's jobs halted, with the reason, and stop consuming.
- * The messages stay on the queue, untouched, until an operator fixes the key and re-enables the
- * event source.
- */
-async function haltImport(
-  messages: ReceivedMessage[],
-  error: WorkOsAuthenticationError,
-  {
-    ledger,
-    stopConsuming,
-    context,
-  }: Pick<ConsumerHandlerDependencies, 'ledger' | 'stopConsuming'> & { context: Context },
-): Promise<void> {
-  const jobIds = new Set<string>();
-  for (const message of messages) {
-    try {
-      // Every kind of message (organizations are split first, so a bad key often meets them
-      // before any user) names its job.
-      const parsed = importMessageSchema.safeParse(JSON.parse(message.body));
-      if (parsed.success) jobIds.add(parsed.data.origin.jobId);
-    } catch {
-      // Not an import message: it has no job to halt.
-    }
-  }
-  for (const jobId of jobIds) await ledger.haltJob(jobId, error.reason);
-  logger.error(
-    'Import halted: WorkOS refused the API key. Fix the secret, then re-enable the consumer.',
-    {
-      reason: error.reason,
-      jobIds: [...jobIds],
-    },
-  );
-  await stopConsuming(context);
 }
 
 function receivedMessagesOf(event: SQSEvent): ReceivedMessage[] {

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WorkOsAuthenticationError } from '../errors.ts';
-import { importBatch } from '../import/import-batch.ts';
+import { haltJobs, importBatchOrHalt } from '../import/halt-import.ts';
 import { WritePacer } from '../import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { JobSnapshot, MigrationLedger } from '../ledger/migration-ledger.ts';
@@ -110,22 +110,22 @@ export async function runLocalMigration(
     logger: options.logger,
     handleBatch: async (messages) => {
       try {
-        return await importBatch(messages, {
-          directory,
-          ...(organizations === undefined ? {} : { organizations }),
-          pacer,
-          queue: control,
-          ledger,
-          logger: options.logger,
-          maxReceiveCount: options.maxReceiveCount,
-          maxPacingWaitMs: 20_000,
-          ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
-        });
+        return await importBatchOrHalt(
+          messages,
+          {
+            directory,
+            ...(organizations === undefined ? {} : { organizations }),
+            pacer,
+            queue: control,
+            ledger,
+            logger: options.logger,
+            maxReceiveCount: options.maxReceiveCount,
+            ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
+          },
+          async () => stop.abort(),
+        );
       } catch (error) {
-        if (error instanceof WorkOsAuthenticationError) {
-          fatal ??= error;
-          stop.abort();
-        }
+        if (error instanceof WorkOsAuthenticationError) fatal ??= error;
         throw error;
       }
     },
@@ -148,7 +148,12 @@ export async function runLocalMigration(
   }
   await consuming;
   if (fatal !== undefined) {
-    for (const jobId of jobIds) await ledger.haltJob(jobId, fatal.reason);
+    // The run stops: its jobs that no batch had reached yet are halted too.
+    const notHalted = [];
+    for (const jobId of jobIds) {
+      if ((await ledger.getJob(jobId))?.haltReason === undefined) notHalted.push(jobId);
+    }
+    if (notHalted.length > 0) await haltJobs(notHalted, fatal, { ledger, logger: options.logger });
     throw fatal;
   }
 

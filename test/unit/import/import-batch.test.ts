@@ -5,11 +5,8 @@ import {
   TransientImportError,
   WorkOsAuthenticationError,
 } from '../../../src/errors.ts';
-import {
-  type ImportBatchDependencies,
-  importBatch,
-  maxDeferrals,
-} from '../../../src/import/import-batch.ts';
+import { type ImportBatchDependencies, importBatch } from '../../../src/import/import-batch.ts';
+import { maxDeferrals } from '../../../src/import/retry-policy.ts';
 import { WritePacer } from '../../../src/import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import type { QueueControl, ReceivedMessage } from '../../../src/queue/queue-types.ts';

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../../src/errors.ts';
-import {
-  dependencyRetryDelaySeconds,
-  type ImportBatchDependencies,
-  importBatch,
-} from '../../../src/import/import-batch.ts';
+import { type ImportBatchDependencies, importBatch } from '../../../src/import/import-batch.ts';
+import { dependencyRetryDelaySeconds } from '../../../src/import/retry-policy.ts';
 import { WritePacer } from '../../../src/import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import type { ImportMessage, RecordOrigin } from '../../../src/model/import-message.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { transientRetryDelaySeconds } from '../../../src/import/import-batch.ts';
+import { transientRetryDelaySeconds } from '../../../src/import/retry-policy.ts';
 
 /** The middle of the jitter range: the delay before jitter. */
 const noJitter = () => 0.5;
