@@ -29,6 +29,28 @@ export class DuplicateUserError extends PipelineError {
   }
 }
 
+/** WorkOS already has an organization with this external id: the upsert reconciles it. */
+export class DuplicateOrganizationError extends PipelineError {
+  override name = 'DuplicateOrganizationError';
+
+  constructor(options?: { cause?: unknown }) {
+    super(
+      'duplicate_organization_external_id',
+      'WorkOS already has an organization with this external id',
+      options,
+    );
+  }
+}
+
+/** The user is already a member of the organization (in any status). */
+export class DuplicateMembershipError extends PipelineError {
+  override name = 'DuplicateMembershipError';
+
+  constructor(options?: { cause?: unknown }) {
+    super('duplicate_membership', 'The user is already a member of this organization', options);
+  }
+}
+
 /** Retrying cannot help (WorkOS refused the data): straight to the dead-letter queue. */
 export class PermanentImportError extends PipelineError {
   override name = 'PermanentImportError';

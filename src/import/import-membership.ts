@@ -1,9 +1,12 @@
-import { DependencyNotReadyError, TransientImportError } from '../errors.ts';
-import type { ImportMembership } from '../model/import-message.ts';
 import {
-  type DirectoryMembership,
+  DependencyNotReadyError,
   DuplicateMembershipError,
-  type OrganizationDirectory,
+  TransientImportError,
+} from '../errors.ts';
+import type { ImportMembership } from '../model/import-message.ts';
+import type {
+  DirectoryMembership,
+  OrganizationDirectory,
 } from '../workos/organization-directory.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
 import type { UpsertStatus } from './upsert-user.ts';

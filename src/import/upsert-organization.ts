@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { TransientImportError } from '../errors.ts';
+import { DuplicateOrganizationError, TransientImportError } from '../errors.ts';
 import type { ImportOrganization } from '../model/import-message.ts';
 import { importMetadataKeys } from '../model/import-metadata.ts';
-import {
-  type DirectoryOrganization,
-  type DirectoryOrganizationChanges,
-  type DomainToWrite,
-  DuplicateOrganizationError,
-  type OrganizationDirectory,
+import type {
+  DirectoryOrganization,
+  DirectoryOrganizationChanges,
+  DomainToWrite,
+  OrganizationDirectory,
 } from '../workos/organization-directory.ts';
 import type { UpsertStatus } from './upsert-user.ts';
 

@@ -9,6 +9,8 @@ import {
   UnprocessableEntityException,
 } from '@workos-inc/node';
 import {
+  DuplicateMembershipError,
+  DuplicateOrganizationError,
   DuplicateUserError,
   PermanentImportError,
   type PipelineError,
@@ -142,4 +144,121 @@ function isNetworkOrParseFailure(error: unknown): boolean {
   if (error instanceof TypeError || error.cause instanceof TypeError) return true;
   if (error.name === 'AbortError' || error.name === 'TimeoutError') return true;
   return error.message.startsWith('Unexpected error');
+}
+
+/*
+ * Answers only the organization and membership calls can give, recognised before the shared
+ * classification above (see `callWorkOs` in organization-directory.ts).
+ */
+
+/**
+ * A create-organization conflict on the external id: 409 (the SDK documents `ConflictException`
+ * for this call), or a 400 whose details say `external_id_already_used` as for users.
+ */
+export function duplicateOrganizationOf(error: unknown): DuplicateOrganizationError | undefined {
+  if (error instanceof ConflictException) {
+    const code = error.code;
+    if (code === undefined || code.includes('external_id')) {
+      return new DuplicateOrganizationError({ cause: error });
+    }
+    return undefined;
+  }
+  if (
+    error instanceof BadRequestException &&
+    detailCodesOf(error).includes('external_id_already_used')
+  ) {
+    return new DuplicateOrganizationError({ cause: error });
+  }
+  return undefined;
+}
+
+/**
+ * WorkOS documents no error shape for an existing membership. The emulator answers 409, and
+ * WorkOS's own migration tools recognise it by 409 or by the message ("already a member",
+ * "membership already exists"). The message is only matched, never logged or kept.
+ */
+export function duplicateMembershipOf(error: unknown): DuplicateMembershipError | undefined {
+  if (error instanceof ConflictException) return new DuplicateMembershipError({ cause: error });
+  if (!isClientErrorAnswer(error)) return undefined;
+  const codes = [codeOf(error), ...detailCodesOf(error)];
+  if (
+    codes.some((code) => code !== undefined && /already_(a_)?member|membership_exists/.test(code))
+  ) {
+    return new DuplicateMembershipError({ cause: error });
+  }
+  if (/already a member|membership already exists/i.test(error.message)) {
+    return new DuplicateMembershipError({ cause: error });
+  }
+  return undefined;
+}
+
+/**
+ * A role slug WorkOS does not know. Retrying cannot help: the operator creates the role in
+ * WorkOS, or maps the source's role name to an existing slug, then re-drives the record.
+ *
+ * UNVERIFIED: WorkOS documents no error for this, and the emulator accepts any slug. Any 4xx
+ * whose code names a role that is missing or invalid, or whose message says a role was not
+ * found or does not exist, is taken as this answer.
+ */
+export function roleNotFoundOf(error: unknown): PermanentImportError | undefined {
+  if (!isClientErrorAnswer(error)) return undefined;
+  const codes = [codeOf(error), ...detailCodesOf(error)].filter(
+    (code): code is string => code !== undefined,
+  );
+  const codeSaysRoleMissing = codes.some(
+    (code) =>
+      code.includes('role') && /not_found|does_not_exist|unknown|invalid_role|nonexist/.test(code),
+  );
+  const messageSaysRoleMissing =
+    /\brole\b[^\n]{0,80}\b(not found|does not exist|doesn't exist|is invalid|unknown)\b/i.test(
+      error.message,
+    ) || /\b(unknown|invalid|nonexistent) role\b/i.test(error.message);
+  if (!codeSaysRoleMissing && !messageSaysRoleMissing) return undefined;
+  return new PermanentImportError(
+    'role_not_found',
+    'WorkOS has no role with a slug this membership names; create the role or map it',
+    { cause: error },
+  );
+}
+
+type ClientErrorAnswer =
+  | BadRequestException
+  | NotFoundException
+  | UnprocessableEntityException
+  | GenericServerException
+  | OauthException;
+
+/** A 4xx answer other than 401, 403 and 429, which mean the same for every call. */
+function isClientErrorAnswer(error: unknown): error is ClientErrorAnswer {
+  if (
+    error instanceof BadRequestException ||
+    error instanceof NotFoundException ||
+    error instanceof UnprocessableEntityException
+  ) {
+    return true;
+  }
+  if (error instanceof GenericServerException || error instanceof OauthException) {
+    return (
+      error.status >= 400 &&
+      error.status < 500 &&
+      error.status !== 401 &&
+      error.status !== 403 &&
+      error.status !== 429
+    );
+  }
+  return false;
+}
+
+function codeOf(error: ClientErrorAnswer): string | undefined {
+  if (error instanceof OauthException) return error.error;
+  return error.code;
+}
+
+/** `errors[].code` where the SDK keeps them (400); a 422 folds them into its message. */
+function detailCodesOf(error: ClientErrorAnswer): string[] {
+  if (error instanceof BadRequestException) return errorCodesOf(error.errors);
+  if (error instanceof UnprocessableEntityException) {
+    return codesFromRequirementMessage(error.message);
+  }
+  return [];
 }

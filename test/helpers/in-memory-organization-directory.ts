@@ -1,14 +1,16 @@
-import { PermanentImportError } from '../../src/errors.ts';
 import {
-  type CreatedPasswordReset,
-  type DirectoryMembership,
-  type DirectoryOrganization,
-  type DirectoryOrganizationChanges,
   DuplicateMembershipError,
   DuplicateOrganizationError,
-  type NewDirectoryMembership,
-  type NewDirectoryOrganization,
-  type OrganizationDirectory,
+  PermanentImportError,
+} from '../../src/errors.ts';
+import type {
+  CreatedPasswordReset,
+  DirectoryMembership,
+  DirectoryOrganization,
+  DirectoryOrganizationChanges,
+  NewDirectoryMembership,
+  NewDirectoryOrganization,
+  OrganizationDirectory,
 } from '../../src/workos/organization-directory.ts';
 
 /** The role WorkOS gives a membership created without one. */

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyFailure,
   DependencyNotReadyError,
+  DuplicateMembershipError,
   PermanentImportError,
   RateLimitedError,
   TransientImportError,
 } from '../../../src/errors.ts';
 import { importMembership } from '../../../src/import/import-membership.ts';
 import type { ImportMembership } from '../../../src/model/import-message.ts';
-import { DuplicateMembershipError } from '../../../src/workos/organization-directory.ts';
 import {
   defaultRoleSlug,
   InMemoryOrganizationDirectory,

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimitedError, TransientImportError } from '../../../src/errors.ts';
+import {
+  DuplicateOrganizationError,
+  RateLimitedError,
+  TransientImportError,
+} from '../../../src/errors.ts';
 import {
   organizationDigestOf,
   upsertOrganization,
 } from '../../../src/import/upsert-organization.ts';
 import type { ImportOrganization } from '../../../src/model/import-message.ts';
 import { importMetadataKeys } from '../../../src/model/import-metadata.ts';
-import { DuplicateOrganizationError } from '../../../src/workos/organization-directory.ts';
 import { InMemoryOrganizationDirectory } from '../../helpers/in-memory-organization-directory.ts';
 
 function importOrganization(overrides: Partial<ImportOrganization> = {}): ImportOrganization {
