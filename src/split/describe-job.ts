@@ -13,7 +13,7 @@ import {
   type RecordLayout,
   readExportHead,
   readExportRecords,
-} from '../sources/export-records.ts';
+} from '../sources/formats/export-records.ts';
 import { otherSourceFormats } from '../sources/other-formats.ts';
 import type { JobFile, JobToSplit } from './plan-split.ts';
 

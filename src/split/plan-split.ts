@@ -17,7 +17,7 @@ import {
   createAuth0RecordMapper,
   createAuth0RecordPlanner,
 } from '../sources/auth0-users.ts';
-import { type RecordLayout, readExportRecordBatches } from '../sources/export-records.ts';
+import { type RecordLayout, readExportRecordBatches } from '../sources/formats/export-records.ts';
 import { otherSourceFormats } from '../sources/other-formats.ts';
 import {
   type ExportRecord,
