@@ -16,7 +16,7 @@ import type { RecordOutcome } from '../../../src/model/outcome.ts';
 import { formatOutcomeReport } from '../../../src/model/outcome-report.ts';
 import type { ImportMessageSink } from '../../../src/queue/queue-types.ts';
 import { SqsImportMessageSink } from '../../../src/queue/sqs-import-message-sink.ts';
-import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
+import { parseAuth0UserLine } from '../../../src/sources/auth0/users.ts';
 import type { ExportLine } from '../../../src/sources/formats/ndjson-lines.ts';
 import { splitExport } from '../../../src/split/split-export.ts';
 import { encodeS3EventKey, s3ObjectCreatedEvent } from '../../helpers/s3-events.ts';

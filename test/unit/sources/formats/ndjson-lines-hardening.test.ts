@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { RecordOutcome } from '../../../../src/model/outcome.ts';
-import { parseAuth0UserLine } from '../../../../src/sources/auth0-users.ts';
+import { parseAuth0UserLine } from '../../../../src/sources/auth0/users.ts';
 import { CorruptExportError } from '../../../../src/sources/formats/gzip.ts';
 import {
   defaultMaxLineBytes,
