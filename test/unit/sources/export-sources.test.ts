@@ -26,7 +26,11 @@ describe('Function: detectFormat()', () => {
     ['an Auth0 password record', auth0Password, 'auth0'],
     ['an Auth0 organization', auth0Organization, 'auth0'],
     ['a Firebase user', { localId: '1', email: 'a@example.com' }, 'firebase'],
-    ['a WorkOS template row', { user_id: '1', email: 'a@example.com', password_hash: 'x' }, 'generic'],
+    [
+      'a WorkOS template row',
+      { user_id: '1', email: 'a@example.com', password_hash: 'x' },
+      'generic',
+    ],
     ['a record no source claims', { email: 'a@example.com' }, 'auth0'],
   ])('recognises %s', (_, fields, expected) => {
     expect(detectFormat(fields)).toBe(expected);
