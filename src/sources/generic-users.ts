@@ -147,10 +147,10 @@ function customerMetadataOf(value: unknown): {
 
 // ---------------------------------------------------------------------------------------------
 // Shared by the other services' mappers (Firebase, Clerk, Cognito, Supabase): the checks and
-// the note and metadata discipline every source applies the same way as `auth0-users.ts`.
+// the note and metadata discipline every source applies the same way as `auth0/users.ts`.
 // ---------------------------------------------------------------------------------------------
 
-/** Names longer than this come from a damaged or hostile export (as in `auth0-users.ts`). */
+/** Names longer than this come from a damaged or hostile export (as in `auth0/users.ts`). */
 export const maxNameLength = 1000;
 
 /** Metadata key of the original source id, when it was too long to be the external id. */
@@ -177,7 +177,7 @@ export function parsedJsonObject(text: string): Record<string, unknown> | undefi
 
 /**
  * A full name split into first and last only when that is unambiguous: exactly two words and not
- * an email, as `auth0-users.ts` does.
+ * an email, as `auth0/users.ts` does.
  */
 export function namesFromFullName(value: unknown): { firstName?: string; lastName?: string } {
   const name = nonEmptyString(value);

@@ -1,32 +1,15 @@
 import { createClerkUserMapper } from './clerk-users.ts';
 import { createCognitoUserMapper } from './cognito-users.ts';
-import { createFirebaseUserMapper, type FirebaseHashParameters } from './firebase-users.ts';
+import type { ExportSource, SourceOptions } from './export-source.ts';
+import { createFirebaseUserMapper } from './firebase-users.ts';
 import { createGenericUserMapper, genericColumnNames } from './generic-users.ts';
-import type { RecordMapper } from './parsed-record.ts';
 import { createSupabaseUserMapper } from './supabase-users.ts';
 
 /** Per-job choices for the other services' exports. */
-export interface OtherSourceOptions {
-  /** The Firebase project's password hash parameters; without them users import without passwords. */
-  firebase?: FirebaseHashParameters;
-  /** Import users the source has disabled (they could then sign in); rejected by default. */
-  importBlockedUsers?: boolean;
-}
+export type OtherSourceOptions = SourceOptions;
 
-/** How a source's export is laid out, as a hint to the reader that decodes its records. */
-export type ExportLayoutHint = 'csv' | 'json-array' | 'ndjson' | 'any';
-
-export interface OtherSourceFormat {
-  layoutHint: ExportLayoutHint;
-  /**
-   * When the export is one JSON object rather than an array: the key of the array that holds the
-   * records (Firebase `auth:export` writes `{ "users": [...] }`, Cognito's CLI `{ "Users": [...] }`).
-   */
-  jsonRecordsKey?: string;
-  createMapper: (options: OtherSourceOptions) => RecordMapper;
-  /** Whether the first record's field names are this source's. */
-  detect: (firstRecordFields: Record<string, unknown>) => boolean;
-}
+/** One of the other services' export formats. */
+export type OtherSourceFormat = ExportSource;
 
 const has = (fields: Record<string, unknown>, name: string) => Object.hasOwn(fields, name);
 

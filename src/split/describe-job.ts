@@ -8,14 +8,17 @@ import {
   type SourceFormat,
   sourceFormats,
 } from '../model/job-manifest.ts';
+import { defaultSourceFormat, detectFormat, fileKindOf } from '../sources/export-sources.ts';
 import {
   detectRecordLayout,
   type RecordLayout,
   readExportHead,
   readExportRecords,
-} from '../sources/export-records.ts';
-import { otherSourceFormats } from '../sources/other-formats.ts';
+} from '../sources/formats/export-records.ts';
 import type { JobFile, JobToSplit } from './plan-split.ts';
+
+/** Recognising a source, and what a file of it holds, is the sources registry's. */
+export { detectFormat, fileKindOf } from '../sources/export-sources.ts';
 
 /** Opens the bytes behind a key (an S3 object, or a file on disk in local mode). */
 export type OpenKey = (
@@ -74,7 +77,12 @@ export async function describeJob(
   const ordered = inSplitOrder(described);
   const files =
     ordered.length === 1 ? ordered : ordered.map((file, index) => ({ ...file, file: index }));
-  return { jobId: job.jobId, format: format ?? 'auth0', files, options: job.options ?? {} };
+  return {
+    jobId: job.jobId,
+    format: format ?? defaultSourceFormat,
+    files,
+    options: job.options ?? {},
+  };
 }
 
 /** A manifest's job: its files resolved against the manifest's folder. */
@@ -140,46 +148,4 @@ async function firstRecordFields(
   } finally {
     body.destroy?.();
   }
-}
-
-/** Recognises a source by the field names of a record. Auth0 unless another source claims it. */
-export function detectFormat(fields: Record<string, unknown>): SourceFormat {
-  if (looksLikeAuth0(fields)) return 'auth0';
-  for (const [name, format] of Object.entries(otherSourceFormats)) {
-    if (format.detect(fields)) return name as SourceFormat;
-  }
-  return 'auth0';
-}
-
-function looksLikeAuth0(fields: Record<string, unknown>): boolean {
-  return (
-    isAuth0UserId(fields.user_id) ||
-    ('_id' in fields && ('passwordHash' in fields || 'identifiers' in fields)) ||
-    isAuth0Organization(fields)
-  );
-}
-
-/**
- * Auth0 user ids are `<provider>|<id>` (in its CSV export behind a `'`). A `user_id` column alone
- * is not enough: WorkOS's own upload template has one too, beside `password_hash`.
- */
-function isAuth0UserId(value: unknown): boolean {
-  return typeof value === 'string' && /^'?[\w-]+\|./.test(value);
-}
-
-function isAuth0Organization(fields: Record<string, unknown>): boolean {
-  return (
-    typeof fields.id === 'string' &&
-    fields.id.startsWith('org_') &&
-    !('email' in fields) &&
-    ('name' in fields || 'display_name' in fields)
-  );
-}
-
-/** What a file holds, from its first record: only Auth0 spreads a migration over several kinds. */
-export function fileKindOf(fields: Record<string, unknown>): FileKind {
-  if ('_id' in fields && !('user_id' in fields)) return 'passwords';
-  if (isAuth0Organization(fields)) return 'organizations';
-  if ('organization_id' in fields && 'user_id' in fields) return 'members';
-  return 'users';
 }

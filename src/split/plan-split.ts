@@ -8,17 +8,9 @@ import {
 } from '../model/import-message.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
 import type { RecordKind, RecordOutcome } from '../model/outcome.ts';
-import {
-  createAuth0MemberMapper,
-  createAuth0OrganizationMapper,
-} from '../sources/auth0-organizations.ts';
-import {
-  auth0CsvRowAsRecord,
-  createAuth0RecordMapper,
-  createAuth0RecordPlanner,
-} from '../sources/auth0-users.ts';
-import { type RecordLayout, readExportRecordBatches } from '../sources/export-records.ts';
-import { otherSourceFormats } from '../sources/other-formats.ts';
+import type { SourceOptions } from '../sources/export-source.ts';
+import { exportSources, organizationMappersFor } from '../sources/export-sources.ts';
+import { type RecordLayout, readExportRecordBatches } from '../sources/formats/export-records.ts';
 import {
   type ExportRecord,
   type ParsedRecord,
@@ -79,6 +71,7 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
     passwordsAlone: !job.files.some((file) => file.kind === 'users'),
     importOrphanPasswords: job.options.importOrphanPasswords === true,
     source: job.format,
+    expectsPasswordRecord: exportSources[job.format].expectsPasswordRecord ?? (() => false),
   };
   return job.files.map((file) => {
     const joined = file === passwordsFile && passwords !== undefined;
@@ -318,6 +311,8 @@ interface PassContext {
   importOrphanPasswords: boolean;
   /** The job's source, as WorkOS users imported from it name it (`import_source`). */
   source: SourceFormat;
+  /** Whether the source's password export should hold a record for this user. */
+  expectsPasswordRecord: (sourceId: string) => boolean;
 }
 
 function deciderFor(
@@ -327,12 +322,12 @@ function deciderFor(
 ): (record: ExportRecord, origin: RecordOrigin) => SplitDecision {
   switch (file.kind) {
     case 'organizations': {
-      const map = createAuth0OrganizationMapper();
+      const map = organizationMappersFor(job.format).createOrganizationMapper();
       return (record, origin) =>
         simpleDecision(readRecordSafely(map, record), origin, context, 'organization');
     }
     case 'members': {
-      const map = createAuth0MemberMapper({
+      const map = organizationMappersFor(job.format).createMemberMapper({
         ...(file.organizationId === undefined ? {} : { organizationId: file.organizationId }),
         ...(job.options.roleSlugs === undefined ? {} : { roleSlugs: job.options.roleSlugs }),
       });
@@ -438,7 +433,7 @@ function decideUser(
   const entry = context.passwords?.get(parsed.user.sourceId);
   const joined = entry === undefined ? undefined : passwordOrigin(entry.line, context);
   const user =
-    context.passwords === undefined ? parsed.user : withPasswordEntry(parsed.user, entry);
+    context.passwords === undefined ? parsed.user : withPasswordEntry(parsed.user, entry, context);
   const winner = context.duplicates.mergedInto(user.email, recordPosition(origin));
   if (winner !== undefined) {
     const reason = mergeReason(winner, origin);
@@ -593,10 +588,14 @@ function passwordOrigin(line: number, context: PassContext): RecordOrigin | unde
  * profile (email, verification, names); the password export adds the hash, or says why there is
  * none (`password_reset_required:unsupported_hash`).
  */
-function withPasswordEntry(user: ImportUser, entry: IndexedPassword | undefined): ImportUser {
+function withPasswordEntry(
+  user: ImportUser,
+  entry: IndexedPassword | undefined,
+  context: PassContext,
+): ImportUser {
   if (entry === undefined) {
     // A database user the password export does not hold has no password to bring along.
-    return user.sourceId.startsWith('auth0|') ? withNote(user, noPasswordHashNote) : user;
+    return context.expectsPasswordRecord(user.sourceId) ? withNote(user, noPasswordHashNote) : user;
   }
   if (entry.passwordHash !== undefined) {
     return { ...user, passwordHash: entry.passwordHash, passwordHashType: 'bcrypt' };
@@ -646,24 +645,22 @@ function consumerOptionsOf(options: ManifestOptions): JobOptions | undefined {
 
 /** The mapper for the users (and password) records of a job's source. */
 function userMapperFor(job: JobToSplit): RecordMapper {
-  if (job.format === 'auth0') {
-    return createAuth0RecordMapper({
-      ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
-    });
-  }
-  return otherSourceFormats[job.format].createMapper({
-    ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
-    ...(job.options.firebase === undefined ? {} : { firebase: job.options.firebase }),
-  });
+  return exportSources[job.format].createMapper(sourceOptionsOf(job.options));
 }
 
 /** What the planning reads of the users (and password) records of a job's source. */
 function userPlannerFor(job: JobToSplit): RecordPlanner {
-  return job.format === 'auth0'
-    ? createAuth0RecordPlanner({
-        ...(job.options.importBlockedUsers ? { importBlockedUsers: true } : {}),
-      })
-    : plannerOf(userMapperFor(job));
+  const source = exportSources[job.format];
+  const options = sourceOptionsOf(job.options);
+  return source.createPlanner?.(options) ?? plannerOf(source.createMapper(options));
+}
+
+/** The job's options its source's mappers honour. */
+function sourceOptionsOf(options: ManifestOptions): SourceOptions {
+  return {
+    ...(options.importBlockedUsers ? { importBlockedUsers: true } : {}),
+    ...(options.firebase === undefined ? {} : { firebase: options.firebase }),
+  };
 }
 
 /**
@@ -683,31 +680,33 @@ function readRecordSafely<T>(
   }
 }
 
-/** A file's decoded records, in batches; Auth0's CSV rows are reshaped into its JSON export's. */
+/**
+ * A file's decoded records, in batches; the CSV rows of a source with a CSV dialect of its own
+ * (Auth0's) are reshaped into its JSON export's records.
+ */
 function recordBatchesOf(
   file: JobFile,
   format: SourceFormat,
   bytes: AsyncIterable<Uint8Array>,
   skipLine?: (line: number) => boolean,
 ): AsyncIterable<ExportRecord[]> {
-  const auth0Csv = format === 'auth0' && file.layout === 'csv';
+  const dialect = file.layout === 'csv' ? exportSources[format].csv : undefined;
   const batches = readExportRecordBatches(bytes, {
     layout: file.layout,
-    ...(auth0Csv ? { stripFormulaPrefix: true } : {}),
+    ...(dialect?.stripFormulaPrefix ? { stripFormulaPrefix: true } : {}),
     ...(skipLine === undefined ? {} : { skipLine }),
   });
-  return auth0Csv ? auth0CsvRecords(batches) : batches;
+  return dialect === undefined ? batches : reshapedRecords(batches, dialect.rowAsRecord);
 }
 
-/** Auth0's CSV rows, reshaped into its JSON export's records. */
-async function* auth0CsvRecords(
+/** Each record's fields through `reshape` (a CSV row into the record its JSON export holds). */
+async function* reshapedRecords(
   batches: AsyncIterable<ExportRecord[]>,
+  reshape: (fields: Record<string, unknown>) => Record<string, unknown>,
 ): AsyncGenerator<ExportRecord[]> {
   for await (const batch of batches) {
     yield batch.map((record) =>
-      record.fields === undefined
-        ? record
-        : { ...record, fields: auth0CsvRowAsRecord(record.fields) },
+      record.fields === undefined ? record : { ...record, fields: reshape(record.fields) },
     );
   }
 }

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import {
   type ReadExportRecordsOptions,
   readExportRecords,
-} from '../../src/sources/export-records.ts';
+} from '../../src/sources/formats/export-records.ts';
 import type { ExportRecord } from '../../src/sources/parsed-record.ts';
 
 /** A damaged input must reject within this, never hang the splitter. */

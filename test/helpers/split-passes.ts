@@ -1,4 +1,4 @@
-import type { ExportLine } from '../../src/sources/export-lines.ts';
+import type { ExportLine } from '../../src/sources/formats/ndjson-lines.ts';
 import type { ExportRecord, LineParser } from '../../src/sources/parsed-record.ts';
 import type { SplitDecision, SplitPass } from '../../src/split/split-export.ts';
 

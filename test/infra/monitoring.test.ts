@@ -9,7 +9,7 @@ import { importBatch } from '../../src/import/import-batch.ts';
 import { WritePacer } from '../../src/import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../../src/ledger/in-memory-ledger.ts';
 import type { QueueControl } from '../../src/queue/queue-types.ts';
-import { parseAuth0UserLine } from '../../src/sources/auth0-users.ts';
+import { parseAuth0UserLine } from '../../src/sources/auth0/users.ts';
 import { splitExport } from '../../src/split/split-export.ts';
 import { capturingLogger } from '../helpers/export-files.ts';
 import { receivedMessageFactory, userMessageFactory } from '../helpers/factories.ts';

@@ -13,7 +13,7 @@ import { type PasswordHashType, passwordHashTypes } from '../../src/model/import
 import type { ManifestOptions, SourceFormat } from '../../src/model/job-manifest.ts';
 import type { RecordOutcome } from '../../src/model/outcome.ts';
 import { type ValidationSummary, validateExport } from '../../src/operations/validate-export.ts';
-import type { RecordLayout } from '../../src/sources/export-records.ts';
+import type { RecordLayout } from '../../src/sources/formats/export-records.ts';
 import { emailSourceIdPrefix } from '../../src/sources/generic-users.ts';
 import { describeJob, formatFromKey } from '../../src/split/describe-job.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createAuth0RecordMapper,
   createAuth0RecordPlanner,
-} from '../../../src/sources/auth0-users.ts';
+} from '../../../src/sources/auth0/users.ts';
 import { createClerkUserMapper } from '../../../src/sources/clerk-users.ts';
 import { createCognitoUserMapper } from '../../../src/sources/cognito-users.ts';
 import { createFirebaseUserMapper } from '../../../src/sources/firebase-users.ts';

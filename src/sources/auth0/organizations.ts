@@ -30,10 +30,10 @@
  * names both ends; it never carries the member's email or name.
  */
 
-import { externalIdFor, maxExternalIdLength } from '../model/external-id.ts';
-import { importMetadataKeys } from '../model/import-metadata.ts';
-import { nonEmptyString, type ParsedRecord, type RecordMapper } from './parsed-record.ts';
-import { fitMetadata, importMetadataPairs, workosMetadataLimits } from './user-metadata.ts';
+import { externalIdFor, maxExternalIdLength } from '../../model/external-id.ts';
+import { importMetadataKeys } from '../../model/import-metadata.ts';
+import { nonEmptyString, type ParsedRecord, type RecordMapper } from '../parsed-record.ts';
+import { fitMetadata, importMetadataPairs, workosMetadataLimits } from '../user-metadata.ts';
 
 /** Keys of the Auth0 facts an organization may carry in its WorkOS metadata. */
 export const auth0OrganizationMetadataKeys = {

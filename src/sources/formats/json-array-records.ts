@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { ExportRecord } from './parsed-record.ts';
+import type { ExportRecord } from '../parsed-record.ts';
 
 /** Why an element of a JSON array could not be decoded; each becomes a rejection reason. */
 export const jsonArrayUnreadableReasons = {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type ExportLine, readExportLines } from '../../../src/sources/export-lines.ts';
+import { type ExportLine, readExportLines } from '../../../../src/sources/formats/ndjson-lines.ts';
 
 /** A corrupt or truncated input must reject within this, never hang the splitter. */
 const noHangTimeoutMs = 2_000;

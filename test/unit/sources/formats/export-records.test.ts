@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CorruptExportError } from '../../../src/sources/export-lines.ts';
 import {
   detectRecordLayout,
   type ReadExportRecordsOptions,
@@ -10,14 +9,15 @@ import {
   readExportHead,
   readExportRecordBatches,
   readExportRecords,
-} from '../../../src/sources/export-records.ts';
-import type { ExportRecord } from '../../../src/sources/parsed-record.ts';
+} from '../../../../src/sources/formats/export-records.ts';
+import { CorruptExportError } from '../../../../src/sources/formats/gzip.ts';
+import type { ExportRecord } from '../../../../src/sources/parsed-record.ts';
 import {
   chunksOfSize,
   deliveries,
   noHangTimeoutMs,
   releasableSource,
-} from '../../helpers/record-reading.ts';
+} from '../../../helpers/record-reading.ts';
 
 async function readAll(
   input: AsyncIterable<Uint8Array>,

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { maxExternalIdLength } from '../../../src/model/external-id.ts';
-import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
-import { readExportLines } from '../../../src/sources/export-lines.ts';
+import { maxExternalIdLength } from '../../../../src/model/external-id.ts';
+import { parseAuth0UserLine } from '../../../../src/sources/auth0/users.ts';
+import { readExportLines } from '../../../../src/sources/formats/ndjson-lines.ts';
 
 /** One user as the Auth0 Management API's users-exports job writes it. */
 const exportedUser = {

@@ -1,12 +1,12 @@
-import { isImportableEmail } from './email-address.ts';
-import { isIndexableBcryptHash } from './packed-bcrypt.ts';
+import { isImportableEmail } from '../email-address.ts';
+import { isIndexableBcryptHash } from '../packed-bcrypt.ts';
 import {
   nonEmptyString,
   type ParsedRecord,
   type PlannedRecord,
   plannedUserOf,
   userIdentity,
-} from './parsed-record.ts';
+} from '../parsed-record.ts';
 
 /** Whether a line of an Auth0 export is a record of the password-hash export (from Auth0 support). */
 export function isAuth0PasswordRecord(record: Record<string, unknown>): boolean {

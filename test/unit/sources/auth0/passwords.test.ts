@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
+import { parseAuth0UserLine } from '../../../../src/sources/auth0/users.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 

@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { externalIdFor } from '../../../src/model/external-id.ts';
+import { externalIdFor } from '../../../../src/model/external-id.ts';
 import {
   createAuth0MemberMapper,
   createAuth0OrganizationMapper,
   slugOf,
-} from '../../../src/sources/auth0-organizations.ts';
-import type { ParsedRecord } from '../../../src/sources/parsed-record.ts';
-import { workosMetadataLimits } from '../../../src/sources/user-metadata.ts';
+} from '../../../../src/sources/auth0/organizations.ts';
+import type { ParsedRecord } from '../../../../src/sources/parsed-record.ts';
+import { workosMetadataLimits } from '../../../../src/sources/user-metadata.ts';
 
 type Fields = Record<string, unknown>;
 
 /** A Management API body as uploaded: a bare array, or an object holding the list under `key`. */
 function itemsOf(fixture: string, key: 'organizations' | 'members'): Fields[] {
   const body: unknown = JSON.parse(
-    readFileSync(new URL(`../../fixtures/auth0/${fixture}`, import.meta.url), 'utf8'),
+    readFileSync(new URL(`../../../fixtures/auth0/${fixture}`, import.meta.url), 'utf8'),
   );
   const items = Array.isArray(body) ? body : (body as Record<string, unknown>)[key];
   if (!Array.isArray(items)) throw new Error(`${fixture} holds no ${key} list`);

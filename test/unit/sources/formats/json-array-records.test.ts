@@ -1,13 +1,13 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { CorruptExportError } from '../../../src/sources/export-lines.ts';
-import { MalformedExportError } from '../../../src/sources/export-records.ts';
+import { MalformedExportError } from '../../../../src/sources/formats/export-records.ts';
+import { CorruptExportError } from '../../../../src/sources/formats/gzip.ts';
 import {
   chunksOfSize,
   deliveries,
   noHangTimeoutMs,
   recordReading,
-} from '../../helpers/record-reading.ts';
+} from '../../../helpers/record-reading.ts';
 
 const { readAll, readUntilFailure } = recordReading('json-array');
 

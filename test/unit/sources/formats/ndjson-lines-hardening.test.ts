@@ -3,18 +3,18 @@ import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { RecordOutcome } from '../../../src/model/outcome.ts';
-import { parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
+import type { RecordOutcome } from '../../../../src/model/outcome.ts';
+import { parseAuth0UserLine } from '../../../../src/sources/auth0/users.ts';
+import { CorruptExportError } from '../../../../src/sources/formats/gzip.ts';
 import {
-  CorruptExportError,
   defaultMaxLineBytes,
   type ExportLine,
   type ReadExportLinesOptions,
   readExportLines,
-} from '../../../src/sources/export-lines.ts';
-import { splitExport } from '../../../src/split/split-export.ts';
-import { releasableSource } from '../../helpers/record-reading.ts';
-import { linePass } from '../../helpers/split-passes.ts';
+} from '../../../../src/sources/formats/ndjson-lines.ts';
+import { splitExport } from '../../../../src/split/split-export.ts';
+import { releasableSource } from '../../../helpers/record-reading.ts';
+import { linePass } from '../../../helpers/split-passes.ts';
 
 /** A damaged input must reject within this, never hang the splitter. */
 const noHangTimeoutMs = 5_000;

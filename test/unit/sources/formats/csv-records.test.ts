@@ -1,14 +1,14 @@
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CorruptExportError } from '../../../src/sources/export-lines.ts';
-import { CsvHeaderError } from '../../../src/sources/export-records.ts';
+import { CsvHeaderError } from '../../../../src/sources/formats/export-records.ts';
+import { CorruptExportError } from '../../../../src/sources/formats/gzip.ts';
 import {
   chunksOfSize,
   deliveries,
   noHangTimeoutMs,
   recordReading,
-} from '../../helpers/record-reading.ts';
+} from '../../../helpers/record-reading.ts';
 
 const { readAll, readUntilFailure } = recordReading('csv');
 

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { type Options as CsvParseOptions, parse } from 'csv-parse/sync';
-import { CarriedBytes } from './export-lines.ts';
-import type { ExportRecord } from './parsed-record.ts';
+import type { ExportRecord } from '../parsed-record.ts';
+import { CarriedBytes } from './carried-bytes.ts';
 
 /** Why a CSV row could not be decoded; each becomes a rejection reason. */
 export const csvUnreadableReasons = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createAuth0LineParser, parseAuth0UserLine } from '../../../src/sources/auth0-users.ts';
-import { fitMetadata, workosMetadataLimits } from '../../../src/sources/user-metadata.ts';
+import { createAuth0LineParser, parseAuth0UserLine } from '../../../../src/sources/auth0/users.ts';
+import { fitMetadata, workosMetadataLimits } from '../../../../src/sources/user-metadata.ts';
 
 function userOf(record: Record<string, unknown>) {
   const parsed = parseAuth0UserLine(
