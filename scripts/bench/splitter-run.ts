@@ -2,8 +2,11 @@ import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { PipelineLogger } from '../../src/logger.ts';
 import type { ImportMessage } from '../../src/model/import-message.ts';
-import { readExportLines } from '../../src/sources/export-lines.ts';
-import { readExportRecordBatches, readExportRecords } from '../../src/sources/export-records.ts';
+import {
+  readExportRecordBatches,
+  readExportRecords,
+} from '../../src/sources/formats/export-records.ts';
+import { readExportLines } from '../../src/sources/formats/ndjson-lines.ts';
 import type { ExportRecord } from '../../src/sources/parsed-record.ts';
 import { jobOfFiles, openFileOnDisk } from '../../src/split/job-source.ts';
 import { type JobFile, planJoin } from '../../src/split/plan-split.ts';

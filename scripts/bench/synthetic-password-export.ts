@@ -3,7 +3,7 @@ import { syntheticAuth0ExportLines } from '../synthetic-auth0-export.ts';
 
 /**
  * Synthetic lines of Auth0's password-hash export (the file Auth0 support sends, read by
- * `src/sources/auth0-passwords.ts`) for the database users of
+ * `src/sources/auth0/passwords.ts`) for the database users of
  * `syntheticAuth0ExportLines(count, { seed })`: same database id, same email, a bcrypt-shaped
  * hash. Social users (every 7th) have no password and no line, as in a real export.
  *

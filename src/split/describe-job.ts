@@ -25,9 +25,6 @@ export type OpenKey = (
   key: string,
 ) => Promise<AsyncIterable<Uint8Array> & { destroy?: () => void }>;
 
-/** How much of an export is read to tell its layout and source. */
-const headBytes = 64 * 1024;
-
 export class UnrecognisedExportError extends Error {
   override name = 'UnrecognisedExportError';
 }
@@ -117,7 +114,7 @@ export function formatFromKey(key: string, exportPrefix: string): SourceFormat |
 async function layoutOf(key: string, openKey: OpenKey): Promise<RecordLayout> {
   const body = await openKey(key);
   try {
-    const head = await readExportHead(body, headBytes);
+    const head = await readExportHead(body);
     const layout = detectRecordLayout(head);
     if (layout === undefined) {
       throw new UnrecognisedExportError(
