@@ -16,8 +16,8 @@ import type { ImportPipeline } from './import-pipeline.ts';
 /**
  * A metric read from the functions' structured log lines. Powertools Logger writes one JSON
  * object per line, with the constant `message` and the data fields at the top level; these are
- * the lines the consumer (`lambdas/consumer/import-user-batch.ts`) and the splitter
- * (`lambdas/splitter/split-export.ts`) write.
+ * the lines the consumer (`src/import/record-outcome.ts`) and the splitter
+ * (`src/split/split-export.ts`) write.
  */
 export interface LogMetricDefinition {
   readonly metricName: string;

@@ -107,6 +107,10 @@ export function createConsumerHandler({
           // Every record would fail the same way: stop taking messages until the key is fixed.
           () => stopConsuming(context),
         );
+        // The partial batch response is built here, not by Powertools' BatchProcessor: the batch
+        // is not a set of independent records. All of them share one pacer, a 429 pauses every
+        // write, a deferral acknowledges a record that is re-sent, and a refused key must leave
+        // the whole batch unacknowledged, which a per-record processor cannot express.
         return {
           batchItemFailures: result.failedMessageIds.map((itemIdentifier) => ({ itemIdentifier })),
         };

@@ -3,10 +3,20 @@ import {
   importMessageSchema,
   importUserSchema,
   passwordHashTypes,
+  passwordSaltPositions,
 } from '../../../src/model/import-message.ts';
+import * as emulatorContract from '../../../tools/workos-emulator/src/password-hash-types.ts';
 import { importUserFactory, userMessageFactory } from '../../helpers/factories.ts';
 
 const ssha256Hash = '{SSHA256}AAAA';
+
+describe('Hash types', () => {
+  // The emulator states WorkOS's contract on its own; the importer must send no type it lacks.
+  it('are the ones the WorkOS emulator accepts, with the same salt positions', () => {
+    expect([...passwordHashTypes].sort()).toEqual([...emulatorContract.passwordHashTypes].sort());
+    expect([...passwordSaltPositions]).toEqual([...emulatorContract.passwordSaltPositions]);
+  });
+});
 
 describe('Schema: importUserSchema', () => {
   it('lists ssha256 among the hash types a user may carry', () => {
