@@ -1,18 +1,20 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  countDeadLetters,
+  noFailureReason,
+  selectsReason,
+} from '../operations/dead-letter-scan.ts';
+import {
   consoleWriters,
   describeAwsError,
   formatCount,
   resolveOrReport,
 } from '../operations/operator-console.ts';
 import {
-  countDeadLetters,
-  noFailureReason,
   type RedriveEvent,
   type RedriveResult,
   redriveDeadLetters,
-  selectsReason,
 } from '../operations/redrive.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
 
