@@ -4,17 +4,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
 import { ConfigError } from '../errors.ts';
 import { InvalidManifestError, type SourceFormat } from '../model/job-manifest.ts';
-import {
-  consoleWriters,
-  describeAwsError,
-  formatBytes,
-  interruptOnCtrlC,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
+import { describeAwsError, formatBytes } from '../operations/operator-console.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
 import { exportKeyFor, type UploadedExport, uploadExport } from '../operations/upload-export.ts';
 import { type JobFileUpload, JobUploadError, uploadJob } from '../operations/upload-job.ts';
 import { planUpload, type UploadPlan } from '../operations/upload-plan.ts';
+import { type CommandIo, commandWriters, runStackCommand } from './command-context.ts';
 import { type JobOptionFlags, jobOptionFlagsGiven, jobOptionsOf } from './job-options.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
@@ -32,14 +27,10 @@ export interface UploadCommandOptions extends JobOptionFlags {
   separate?: boolean;
 }
 
-export interface UploadCommandDependencies {
+/** `signal` stops the upload in progress. */
+export interface UploadCommandDependencies extends CommandIo {
   s3: S3Client;
   cloudformation: CloudFormationClient;
-  /** Stops the upload in progress; without one, Ctrl-C does. */
-  signal?: AbortSignal;
-  /** Results (stdout) and progress (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** A progress bar (a terminal), plain lines (a log), or nothing. @default bar on a TTY */
   progress?: 'bar' | 'lines' | 'none';
   partSizeBytes?: number;
@@ -74,8 +65,8 @@ export async function runUploadCommand(
   options: UploadCommandOptions,
   dependencies: UploadCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { s3, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
+  const { s3 } = dependencies;
+  const { err } = commandWriters(dependencies);
   const progress = dependencies.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
 
   let plan: UploadPlan;
@@ -95,30 +86,31 @@ export async function runUploadCommand(
     err(`Error: ${error.message}\n`);
     return 2;
   }
-  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
-  if (outputs === undefined) return 2;
-
-  const interrupt = dependencies.signal
-    ? undefined
-    : interruptOnCtrlC(err, 'Aborting the upload… (Ctrl-C again to quit at once)');
-  const run: UploadRun = {
-    s3,
-    bucket: outputs.exportBucketName,
-    env: options.env,
-    json: options.json,
-    signal: dependencies.signal ?? interrupt?.signal,
-    partSizeBytes: dependencies.partSizeBytes,
-    progress,
-    out,
-    err,
-  };
-  try {
-    return plan.kind === 'job'
-      ? await uploadAsOneJob(files, plan, outputs.jobPrefix, run)
-      : await uploadSeparately(files, plan.format, outputs.exportPrefix, run);
-  } finally {
-    interrupt?.dispose();
-  }
+  return runStackCommand(
+    dependencies,
+    {
+      env: options.env,
+      readOutputs: readStackOutputs,
+      json: options.json,
+      interrupt: 'Aborting the upload… (Ctrl-C again to quit at once)',
+    },
+    ({ out, err, signal }, outputs) => {
+      const run: UploadRun = {
+        s3,
+        bucket: outputs.exportBucketName,
+        env: options.env,
+        json: options.json,
+        signal,
+        partSizeBytes: dependencies.partSizeBytes,
+        progress,
+        out,
+        err,
+      };
+      return plan.kind === 'job'
+        ? uploadAsOneJob(files, plan, outputs.jobPrefix, run)
+        : uploadSeparately(files, plan.format, outputs.exportPrefix, run);
+    },
+  );
 }
 
 /** Each file under the export prefix (in the source's folder when named): one job each. */
