@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
+import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from './model/key-prefixes.ts';
 
 const positiveNumber = z.coerce.number().positive();
 const positiveInt = z.coerce.number().int().positive();
@@ -17,14 +18,14 @@ export const splitterEnvironmentSchema = z.object({
   /** Days the ledger keeps a job's entries (DynamoDB TTL). */
   LEDGER_RETENTION_DAYS: positiveInt.default(30),
   /** Prefix in the export bucket under which per-job reports (rejections) are written. */
-  REPORT_PREFIX: z.string().default('reports/'),
+  REPORT_PREFIX: z.string().default(REPORT_PREFIX),
   /**
    * Prefix under which one upload is one job; its first folder may name the source
    * (`exports/firebase/users.json`).
    */
-  EXPORT_PREFIX: z.string().default('exports/'),
+  EXPORT_PREFIX: z.string().default(EXPORT_PREFIX),
   /** Prefix of jobs of several files: `<JOB_PREFIX><name>/manifest.json` and the files beside it. */
-  JOB_PREFIX: z.string().default('jobs/'),
+  JOB_PREFIX: z.string().default(JOB_PREFIX),
 });
 export type SplitterConfig = z.infer<typeof splitterEnvironmentSchema>;
 

@@ -5,14 +5,9 @@ import {
   redriveReasonFor,
   summarizeDeadLetters,
 } from '../operations/dead-letter-summary.ts';
-import {
-  consoleWriters,
-  describeAwsError,
-  formatCount,
-  interruptOnCtrlC,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
+import { formatCount } from '../operations/operator-console.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
+import { type CommandIo, runStackCommand } from './command-context.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -24,14 +19,10 @@ export interface DlqCommandOptions {
   examples: number;
 }
 
-export interface DlqCommandDependencies {
+/** `signal` stops the scan (messages read so far are made visible again). */
+export interface DlqCommandDependencies extends CommandIo {
   sqs: SQSClient;
   cloudformation: CloudFormationClient;
-  /** Stops the scan (messages read so far are made visible again); without one, Ctrl-C does. */
-  signal?: AbortSignal;
-  /** Results (stdout) and notices (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** Long-poll wait of each receive, in seconds. */
   receiveWaitSeconds?: number;
 }
@@ -45,38 +36,30 @@ export async function runDlqCommand(
   options: DlqCommandOptions,
   dependencies: DlqCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { sqs, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
-
-  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
-  if (outputs === undefined) return 2;
-
-  const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err);
-  const signal = dependencies.signal ?? interrupt?.signal;
-  try {
-    err(
-      `Reading the dead-letter queue of ${outputs.stackName} ` +
-        '(each message is hidden while it is read, then made visible again; nothing is removed)\n',
-    );
-    const summary = await summarizeDeadLetters({
-      sqs,
-      deadLetterQueueUrl: outputs.deadLetterQueueUrl,
-      examplesPerReason: options.examples,
-      ...(signal ? { signal } : {}),
-      ...(dependencies.receiveWaitSeconds !== undefined
-        ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
-        : {}),
-    });
-    out(
-      `${options.json ? JSON.stringify(summary) : formatDeadLetterSummary(summary, options.env)}\n`,
-    );
-    return summary.partial ? 1 : 0;
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 1;
-  } finally {
-    interrupt?.dispose();
-  }
+  const { sqs } = dependencies;
+  return runStackCommand(
+    dependencies,
+    { env: options.env, readOutputs: readStackOutputs, interrupt: true, failureExitCode: 1 },
+    async ({ out, err, signal }, outputs) => {
+      err(
+        `Reading the dead-letter queue of ${outputs.stackName} ` +
+          '(each message is hidden while it is read, then made visible again; nothing is removed)\n',
+      );
+      const summary = await summarizeDeadLetters({
+        sqs,
+        deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+        examplesPerReason: options.examples,
+        ...(signal ? { signal } : {}),
+        ...(dependencies.receiveWaitSeconds !== undefined
+          ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
+          : {}),
+      });
+      out(
+        `${options.json ? JSON.stringify(summary) : formatDeadLetterSummary(summary, options.env)}\n`,
+      );
+      return summary.partial ? 1 : 0;
+    },
+  );
 }
 
 /** Reasons, counts and example source ids as an aligned table, and how to redrive each. */

@@ -66,6 +66,18 @@ function collectRoleSlug(value: string, previous: Record<string, string> | undef
   return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
 }
 
+/** The job option flags given on the command line (`--format` aside: it has its own key). */
+export function jobOptionFlagsGiven(options: JobOptionFlags): string[] {
+  return [
+    ...(options.importBlocked ? ['--import-blocked'] : []),
+    ...(options.importOrphanPasswords ? ['--import-orphan-passwords'] : []),
+    ...(options.overwriteExisting ? ['--overwrite-existing'] : []),
+    ...(options.sendPasswordResets ? ['--send-password-resets'] : []),
+    ...(options.role === undefined ? [] : ['--role']),
+    ...(options.firebaseHashConfig === undefined ? [] : ['--firebase-hash-config']),
+  ];
+}
+
 /** The job's options, validated with the manifest's own schema. */
 export async function jobOptionsOf(flags: JobOptionFlags): Promise<ManifestOptions> {
   const firebase =

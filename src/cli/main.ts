@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, type CommanderError, InvalidArgumentError, Option } from 'commander';
+import { configurationErrorExitCode } from './command-context.ts';
 import { runDlqCommand } from './dlq-command.ts';
 import { runEmulatorCommand } from './emulator-command.ts';
 import { withJobOptions } from './job-options.ts';
@@ -21,6 +22,11 @@ function positiveInteger(value: string): number {
   const parsed = positiveNumber(value);
   if (!Number.isInteger(parsed)) throw new InvalidArgumentError('must be a whole number');
   return parsed;
+}
+
+/** Usage errors exit with 2, as configuration errors do; commander's default is 1. */
+function exitOnUsageError(error: CommanderError): never {
+  process.exit(error.exitCode === 0 ? 0 : configurationErrorExitCode);
 }
 
 const program = new Command('migrate')
@@ -130,8 +136,7 @@ program
       .default(20),
   )
   .option('--dry-run', 'count the dead-letter queue by reason and move nothing', false)
-  // Usage errors exit with 2, as configuration errors do; commander's default is 1.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .exitOverride(exitOnUsageError)
   .action(async (options) => {
     process.exitCode = await runRedriveCommand(options);
   });
@@ -178,7 +183,7 @@ withJobOptions(
       false,
     ),
 )
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .exitOverride(exitOnUsageError)
   .action(async (files: string[], options) => {
     process.exitCode = await runUploadCommand(files, options);
   });
@@ -219,7 +224,7 @@ program
       .argParser(positiveInteger)
       .default(10),
   )
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .exitOverride(exitOnUsageError)
   .action(async (job: string | undefined, options) => {
     process.exitCode = await runStatusCommand(job, options);
   });
@@ -238,7 +243,7 @@ program
   .requiredOption('--env <env>', 'environment whose ledger to read, e.g. dev or prod')
   .requiredOption('--out <file>', 'CSV file to write')
   .option('--force', 'overwrite the file if it exists', false)
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .exitOverride(exitOnUsageError)
   .action(async (job: string, options) => {
     process.exitCode = await runReportCommand(job, options);
   });
@@ -264,7 +269,7 @@ program
     'print one JSON object: {"total","partial","reasons":[{"reason","messages","exampleSourceIds"}]}',
     false,
   )
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .exitOverride(exitOnUsageError)
   .action(async (options) => {
     process.exitCode = await runDlqCommand(options);
   });

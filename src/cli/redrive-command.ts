@@ -1,20 +1,18 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  consoleWriters,
-  describeAwsError,
-  formatCount,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
-import {
   countDeadLetters,
   noFailureReason,
+  selectsReason,
+} from '../operations/dead-letter-scan.ts';
+import { formatCount } from '../operations/operator-console.ts';
+import {
   type RedriveEvent,
   type RedriveResult,
   redriveDeadLetters,
-  selectsReason,
 } from '../operations/redrive.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
+import { type CommandIo, runStackCommand } from './command-context.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -27,14 +25,10 @@ export interface RedriveCommandOptions {
   dryRun: boolean;
 }
 
-export interface RedriveCommandDependencies {
+/** `signal` stops the run: cancels the move task, or releases the messages held. */
+export interface RedriveCommandDependencies extends CommandIo {
   sqs: SQSClient;
   cloudformation: CloudFormationClient;
-  /** Stops the run; without one, Ctrl-C does (a second Ctrl-C quits at once). */
-  signal?: AbortSignal;
-  /** Results (stdout) and progress (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** Long-poll wait of each DLQ receive, in seconds. */
   receiveWaitSeconds?: number;
 }
@@ -49,89 +43,63 @@ export async function runRedriveCommand(
   options: RedriveCommandOptions,
   dependencies: RedriveCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { sqs, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
+  const { sqs } = dependencies;
+  return runStackCommand(
+    dependencies,
+    { env: options.env, readOutputs: readStackOutputs, interrupt: true, failureExitCode: 1 },
+    async ({ out, err, signal }, outputs) => {
+      if (options.dryRun) {
+        err(`Counting the dead-letter queue of ${outputs.stackName} (nothing is moved)\n`);
+        const counts = await countDeadLetters({
+          sqs,
+          deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+          ...(signal ? { signal } : {}),
+          ...(dependencies.receiveWaitSeconds !== undefined
+            ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
+            : {}),
+        });
+        out(`${formatReasonTable(counts.byReason)}\n`);
+        const selected = Object.entries(counts.byReason)
+          .filter(([reason]) => selectsReason(options.reason, reason))
+          .reduce((total, [, count]) => total + count, 0);
+        out(
+          `${counts.partial ? 'Interrupted: counted' : 'Counted'} ${formatCount(counts.total)} message(s); ` +
+            `a redrive${options.reason ? ` --reason ${options.reason}` : ''} would move ${formatCount(selected)}.\n`,
+        );
+        return counts.partial ? 1 : 0;
+      }
 
-  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
-  if (outputs === undefined) return 2;
-
-  const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err);
-  const signal = dependencies.signal ?? interrupt?.signal;
-  try {
-    if (options.dryRun) {
-      err(`Counting the dead-letter queue of ${outputs.stackName} (nothing is moved)\n`);
-      const counts = await countDeadLetters({
+      err(
+        `Redriving ${options.reason ? `messages with reason ${options.reason}` : 'every message'} ` +
+          `from the dead-letter queue of ${outputs.stackName} to its user queue, ` +
+          `at most ${formatCount(options.rate)}/s. Ctrl-C stops.\n`,
+      );
+      let lastLoopReportAt = Number.NEGATIVE_INFINITY;
+      const result = await redriveDeadLetters({
         sqs,
         deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+        deadLetterQueueArn: outputs.deadLetterQueueArn,
+        queueUrl: outputs.userQueueUrl,
+        queueArn: outputs.userQueueArn,
+        ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        maxPerSecond: options.rate,
         ...(signal ? { signal } : {}),
         ...(dependencies.receiveWaitSeconds !== undefined
           ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
           : {}),
+        onProgress: (event) => {
+          // The loop reports every batch of 10; a line every few seconds is enough to read.
+          if (event.type === 'loop-progress') {
+            if (performance.now() - lastLoopReportAt < loopReportIntervalMs) return;
+            lastLoopReportAt = performance.now();
+          }
+          err(`${describeEvent(event)}\n`);
+        },
       });
-      out(`${formatReasonTable(counts.byReason)}\n`);
-      const selected = Object.entries(counts.byReason)
-        .filter(([reason]) => selectsReason(options.reason, reason))
-        .reduce((total, [, count]) => total + count, 0);
-      out(
-        `${counts.partial ? 'Interrupted: counted' : 'Counted'} ${formatCount(counts.total)} message(s); ` +
-          `a redrive${options.reason ? ` --reason ${options.reason}` : ''} would move ${formatCount(selected)}.\n`,
-      );
-      return counts.partial ? 1 : 0;
-    }
-
-    err(
-      `Redriving ${options.reason ? `messages with reason ${options.reason}` : 'every message'} ` +
-        `from the dead-letter queue of ${outputs.stackName} to its user queue, ` +
-        `at most ${formatCount(options.rate)}/s. Ctrl-C stops.\n`,
-    );
-    let lastLoopReportAt = Number.NEGATIVE_INFINITY;
-    const result = await redriveDeadLetters({
-      sqs,
-      deadLetterQueueUrl: outputs.deadLetterQueueUrl,
-      deadLetterQueueArn: outputs.deadLetterQueueArn,
-      queueUrl: outputs.userQueueUrl,
-      queueArn: outputs.userQueueArn,
-      ...(options.reason !== undefined ? { reason: options.reason } : {}),
-      maxPerSecond: options.rate,
-      ...(signal ? { signal } : {}),
-      ...(dependencies.receiveWaitSeconds !== undefined
-        ? { receiveWaitSeconds: dependencies.receiveWaitSeconds }
-        : {}),
-      onProgress: (event) => {
-        // The loop reports every batch of 10; a line every few seconds is enough to read.
-        if (event.type === 'loop-progress') {
-          if (performance.now() - lastLoopReportAt < loopReportIntervalMs) return;
-          lastLoopReportAt = performance.now();
-        }
-        err(`${describeEvent(event)}\n`);
-      },
-    });
-    out(`${formatRedriveResult(result, options.reason)}\n`);
-    return result.status === 'completed' && result.failed === 0 ? 0 : 1;
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 1;
-  } finally {
-    interrupt?.dispose();
-  }
-}
-
-/** The first Ctrl-C asks the run to stop cleanly (cancel the task, release held messages). */
-function interruptOnCtrlC(err: (text: string) => void): {
-  signal: AbortSignal;
-  dispose(): void;
-} {
-  const controller = new AbortController();
-  const onInterrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    err('Stopping… (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  return {
-    signal: controller.signal,
-    dispose: () => process.removeListener('SIGINT', onInterrupt),
-  };
+      out(`${formatRedriveResult(result, options.reason)}\n`);
+      return result.status === 'completed' && result.failed === 0 ? 0 : 1;
+    },
+  );
 }
 
 function describeEvent(event: RedriveEvent): string {

@@ -3,12 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import cliProgress from 'cli-progress';
 import { recordStatuses } from '../model/outcome.ts';
 import { summarizeJob } from '../operations/job-status.ts';
-import {
-  consoleWriters,
-  describeAwsError,
-  formatCount,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
+import { formatCount } from '../operations/operator-console.ts';
 import { operatorLedger } from '../operations/operator-ledger.ts';
 import {
   ReportFileExistsError,
@@ -16,6 +11,7 @@ import {
   writeOutcomeReportFile,
 } from '../operations/outcome-report-file.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { type CommandIo, runStackCommand } from './command-context.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -30,12 +26,9 @@ export interface ReportCommandOptions {
   force: boolean;
 }
 
-export interface ReportCommandDependencies {
+export interface ReportCommandDependencies extends Omit<CommandIo, 'signal'> {
   dynamodb: DynamoDBClient;
   cloudformation: CloudFormationClient;
-  /** Results (stdout) and progress (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** A progress bar on stderr. @default stderr is a TTY */
   tty?: boolean;
 }
@@ -50,70 +43,65 @@ export async function runReportCommand(
   options: ReportCommandOptions,
   dependencies: ReportCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { dynamodb, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
+  const { dynamodb } = dependencies;
   const tty = dependencies.tty ?? process.stderr.isTTY === true;
+  return runStackCommand(
+    dependencies,
+    { env: options.env, readOutputs: readOperatorOutputs, failureExitCode: 1 },
+    async ({ out, err }, outputs) => {
+      const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
+      let bar: cliProgress.SingleBar | undefined;
+      try {
+        const job = await ledger.getJob(jobId);
+        if (job === undefined) {
+          err(
+            `Error: no job ${jobId} in the ledger of ${outputs.stackName}. ` +
+              `List the jobs with \`npm run migrate -- status --env ${options.env}\`.\n`,
+          );
+          return 1;
+        }
+        const summary = summarizeJob(job);
+        if (tty) {
+          bar = new cliProgress.SingleBar(
+            { format: '  rows [{bar}] {percentage}% | {value} of {total}', stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(Math.max(summary.read, 1), 0);
+        }
+        let written: WrittenOutcomeReport;
+        try {
+          written = await writeOutcomeReportFile({
+            ledger,
+            jobId,
+            path: options.out,
+            overwrite: options.force,
+            ...(bar ? { onRows: (rows: number) => bar?.update(rows) } : {}),
+          });
+        } finally {
+          bar?.stop();
+        }
 
-  const outputs = await resolveOrReport(
-    () => readOperatorOutputs(cloudformation, options.env),
-    err,
+        const statuses = recordStatuses
+          .filter((status) => written.byStatus[status] > 0)
+          .map((status) => `${status} ${formatCount(written.byStatus[status])}`);
+        out(
+          `Wrote ${formatCount(written.rows)} row(s) to ${options.out}` +
+            `${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}.\n`,
+        );
+        const withoutRow = summary.read - written.rows;
+        if (summary.state === 'splitting' || withoutRow > 0) {
+          out(
+            `Job ${jobId} is ${summary.state.replaceAll('_', ' ')}: ` +
+              `${formatCount(Math.max(0, withoutRow))} of the ${formatCount(summary.read)} record(s) read ` +
+              'have no outcome yet; run the report again once `status` says completed.\n',
+          );
+        }
+        return 0;
+      } catch (error) {
+        if (!(error instanceof ReportFileExistsError)) throw error;
+        err(`Error: ${error.path} already exists; pass --force to overwrite it.\n`);
+        return 1;
+      }
+    },
   );
-  if (outputs === undefined) return 2;
-  const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
-
-  let bar: cliProgress.SingleBar | undefined;
-  try {
-    const job = await ledger.getJob(jobId);
-    if (job === undefined) {
-      err(
-        `Error: no job ${jobId} in the ledger of ${outputs.stackName}. ` +
-          `List the jobs with \`npm run migrate -- status --env ${options.env}\`.\n`,
-      );
-      return 1;
-    }
-    const summary = summarizeJob(job);
-    if (tty) {
-      bar = new cliProgress.SingleBar(
-        { format: '  rows [{bar}] {percentage}% | {value} of {total}', stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(Math.max(summary.read, 1), 0);
-    }
-    let written: WrittenOutcomeReport;
-    try {
-      written = await writeOutcomeReportFile({
-        ledger,
-        jobId,
-        path: options.out,
-        overwrite: options.force,
-        ...(bar ? { onRows: (rows: number) => bar?.update(rows) } : {}),
-      });
-    } finally {
-      bar?.stop();
-    }
-
-    const statuses = recordStatuses
-      .filter((status) => written.byStatus[status] > 0)
-      .map((status) => `${status} ${formatCount(written.byStatus[status])}`);
-    out(
-      `Wrote ${formatCount(written.rows)} row(s) to ${options.out}` +
-        `${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}.\n`,
-    );
-    const withoutRow = summary.read - written.rows;
-    if (summary.state === 'splitting' || withoutRow > 0) {
-      out(
-        `Job ${jobId} is ${summary.state.replaceAll('_', ' ')}: ` +
-          `${formatCount(Math.max(0, withoutRow))} of the ${formatCount(summary.read)} record(s) read ` +
-          'have no outcome yet; run the report again once `status` says completed.\n',
-      );
-    }
-    return 0;
-  } catch (error) {
-    if (error instanceof ReportFileExistsError) {
-      err(`Error: ${error.path} already exists; pass --force to overwrite it.\n`);
-      return 1;
-    }
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 1;
-  }
 }

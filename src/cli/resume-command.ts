@@ -1,10 +1,10 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { describeAwsError } from '../operations/operator-console.ts';
 import { operatorLedger } from '../operations/operator-ledger.ts';
 import { resumeImport } from '../operations/resume-import.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { type CommandIo, runStackCommand } from './command-context.ts';
 
 // Region and credentials come from the SDK's default chain, as with the AWS CLI.
 const defaultClients = {
@@ -17,24 +17,23 @@ const defaultClients = {
 export async function runResumeCommand(
   jobIds: string[],
   options: { env: string },
-  clients: typeof defaultClients = defaultClients,
-  out: (text: string) => void = (text) => process.stdout.write(text),
+  dependencies: typeof defaultClients & Omit<CommandIo, 'signal'> = defaultClients,
 ): Promise<number> {
-  try {
-    const outputs = await readOperatorOutputs(clients.cloudformation, options.env);
-    const result = await resumeImport({
-      ledger: operatorLedger(clients.dynamodb, outputs.ledgerTableName),
-      lambda: clients.lambda,
-      consumerFunctionName: outputs.consumerFunctionName,
-      jobIds,
-    });
-    out(
-      `Resumed ${result.resumedJobs.length} halted job(s)${result.resumedJobs.length ? `: ${result.resumedJobs.join(', ')}` : ''}\n` +
-        `Re-enabled ${result.enabledEventSources.length} consumer event source(s)\n`,
-    );
-    return 0;
-  } catch (error) {
-    process.stderr.write(`Error: ${describeAwsError(error)}\n`);
-    return 2;
-  }
+  return runStackCommand(
+    dependencies,
+    { env: options.env, readOutputs: readOperatorOutputs, failureExitCode: 2 },
+    async ({ out }, outputs) => {
+      const result = await resumeImport({
+        ledger: operatorLedger(dependencies.dynamodb, outputs.ledgerTableName),
+        lambda: dependencies.lambda,
+        consumerFunctionName: outputs.consumerFunctionName,
+        jobIds,
+      });
+      out(
+        `Resumed ${result.resumedJobs.length} halted job(s)${result.resumedJobs.length ? `: ${result.resumedJobs.join(', ')}` : ''}\n` +
+          `Re-enabled ${result.enabledEventSources.length} consumer event source(s)\n`,
+      );
+      return 0;
+    },
+  );
 }

@@ -1,4 +1,3 @@
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,16 +11,11 @@ import {
   readQueueDepths,
   summarizeJob,
 } from '../operations/job-status.ts';
-import {
-  consoleWriters,
-  describeAwsError,
-  formatCount,
-  formatDuration,
-  interruptOnCtrlC,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
+import { formatCount, formatDuration } from '../operations/operator-console.ts';
 import { operatorLedger } from '../operations/operator-ledger.ts';
+import { pauseUnlessAborted } from '../operations/pause.ts';
 import { readOperatorOutputs } from '../operations/stack-outputs.ts';
+import { type CommandIo, runStackCommand } from './command-context.ts';
 import { formatCountBlocks } from './summary.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
@@ -42,15 +36,11 @@ export interface StatusCommandOptions {
   limit: number;
 }
 
-export interface StatusCommandDependencies {
+/** `signal` ends a --watch (or the rate measurement). */
+export interface StatusCommandDependencies extends CommandIo {
   dynamodb: DynamoDBClient;
   sqs: SQSClient;
   cloudformation: CloudFormationClient;
-  /** Ends a --watch (or the rate measurement); without one, Ctrl-C does. */
-  signal?: AbortSignal;
-  /** Results (stdout) and notices (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** Progress bars and a --watch redrawn in place. @default stdout is a TTY */
   tty?: boolean;
   now?: () => number;
@@ -65,96 +55,80 @@ export async function runStatusCommand(
   options: StatusCommandOptions,
   dependencies: StatusCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { dynamodb, sqs, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
+  const { dynamodb, sqs } = dependencies;
   const tty = dependencies.tty ?? process.stdout.isTTY === true;
+  return runStackCommand(
+    dependencies,
+    {
+      env: options.env,
+      readOutputs: readOperatorOutputs,
+      json: options.json,
+      interrupt: 'Stopping…',
+      failureExitCode: 1,
+    },
+    async ({ out, err, signal }, outputs) => {
+      const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
+      if (jobId === undefined) {
+        const [jobs, depths] = await Promise.all([
+          ledger.listJobs(options.limit),
+          readQueueDepths(sqs, outputs),
+        ]);
+        const summaries = jobs.map(summarizeJob);
+        if (options.json) {
+          out(`${JSON.stringify({ jobs: summaries, ...depths })}\n`);
+        } else {
+          out(`${formatJobList(summaries, depths, options.env)}\n`);
+        }
+        return 0;
+      }
 
-  const outputs = await resolveOrReport(
-    () => readOperatorOutputs(cloudformation, options.env),
-    err,
+      const reader = jobStatusReader({
+        ledger,
+        sqs,
+        userQueueUrl: outputs.userQueueUrl,
+        deadLetterQueueUrl: outputs.deadLetterQueueUrl,
+        jobId,
+        ...(dependencies.now ? { now: dependencies.now } : {}),
+      });
+      let status = await reader.read();
+      if (status === undefined) {
+        err(
+          `Error: no job ${jobId} in the ledger of ${outputs.stackName}. ` +
+            `List the jobs with \`npm run migrate -- status --env ${options.env}\` ` +
+            '(a job is forgotten ledgerRetentionDays after its last update).\n',
+        );
+        return 1;
+      }
+      const intervalMs = options.interval * 1000;
+
+      if (!options.watch) {
+        if (intervalMs > 0 && !isFinished(status.state)) {
+          err(`Measuring the rate over ${options.interval} s (--interval 0 skips this)…\n`);
+          if (await pauseUnlessAborted(intervalMs, signal))
+            status = (await reader.read()) ?? status;
+        }
+        out(`${options.json ? JSON.stringify(status) : formatJobStatus(status, { tty })}\n`);
+        return 0;
+      }
+
+      // --watch: a reading every interval until the job is finished or Ctrl-C.
+      let drawnLines = 0;
+      for (;;) {
+        if (options.json) {
+          out(`${JSON.stringify(status)}\n`);
+        } else {
+          const text = `${formatJobStatus(status, { tty })}\n`;
+          // On a terminal, redraw in place; in a log, one block per reading.
+          if (drawnLines === 0) out(text);
+          else out(tty ? `\u001b[${drawnLines}A\u001b[0J${text}` : `\n${text}`);
+          drawnLines = text.split('\n').length - 1;
+        }
+        if (isFinished(status.state)) return 0;
+        if (!(await pauseUnlessAborted(Math.max(intervalMs, 1000), signal))) return 0;
+        status = (await reader.read()) ?? status;
+      }
+    },
   );
-  if (outputs === undefined) return 2;
-  const ledger = operatorLedger(dynamodb, outputs.ledgerTableName);
-
-  const interrupt = dependencies.signal ? undefined : interruptOnCtrlC(err, 'Stopping…');
-  const signal = dependencies.signal ?? interrupt?.signal;
-  try {
-    if (jobId === undefined) {
-      const [jobs, depths] = await Promise.all([
-        ledger.listJobs(options.limit),
-        readQueueDepths(sqs, outputs),
-      ]);
-      const summaries = jobs.map(summarizeJob);
-      if (options.json) {
-        out(`${JSON.stringify({ jobs: summaries, ...depths })}\n`);
-      } else {
-        out(`${formatJobList(summaries, depths, options.env)}\n`);
-      }
-      return 0;
-    }
-
-    const reader = jobStatusReader({
-      ledger,
-      sqs,
-      userQueueUrl: outputs.userQueueUrl,
-      deadLetterQueueUrl: outputs.deadLetterQueueUrl,
-      jobId,
-      ...(dependencies.now ? { now: dependencies.now } : {}),
-    });
-    let status = await reader.read();
-    if (status === undefined) {
-      err(
-        `Error: no job ${jobId} in the ledger of ${outputs.stackName}. ` +
-          `List the jobs with \`npm run migrate -- status --env ${options.env}\` ` +
-          '(a job is forgotten ledgerRetentionDays after its last update).\n',
-      );
-      return 1;
-    }
-    const intervalMs = options.interval * 1000;
-
-    if (!options.watch) {
-      if (intervalMs > 0 && !isFinished(status.state)) {
-        err(`Measuring the rate over ${options.interval} s (--interval 0 skips this)…\n`);
-        if (await pause(intervalMs, signal)) status = (await reader.read()) ?? status;
-      }
-      out(`${options.json ? JSON.stringify(status) : formatJobStatus(status, { tty })}\n`);
-      return 0;
-    }
-
-    // --watch: a reading every interval until the job is finished or Ctrl-C.
-    let drawnLines = 0;
-    for (;;) {
-      if (options.json) {
-        out(`${JSON.stringify(status)}\n`);
-      } else {
-        const text = `${formatJobStatus(status, { tty })}\n`;
-        // On a terminal, redraw in place; in a log, one block per reading.
-        if (drawnLines === 0) out(text);
-        else out(tty ? `\u001b[${drawnLines}A\u001b[0J${text}` : `\n${text}`);
-        drawnLines = text.split('\n').length - 1;
-      }
-      if (isFinished(status.state)) return 0;
-      if (!(await pause(Math.max(intervalMs, 1000), signal))) return 0;
-      status = (await reader.read()) ?? status;
-    }
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return 1;
-  } finally {
-    interrupt?.dispose();
-  }
-}
-
-/** Waits; false when the signal ended the wait. */
-async function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  if (signal?.aborted) return false;
-  try {
-    await sleepFor(ms, undefined, signal ? { signal } : {});
-    return true;
-  } catch (error) {
-    if (error instanceof Error && error.name === 'AbortError') return false;
-    throw error;
-  }
 }
 
 const barWidth = 30;

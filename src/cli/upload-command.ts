@@ -1,33 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
 import { ConfigError } from '../errors.ts';
-import {
-  InvalidManifestError,
-  type ManifestOptions,
-  manifestFileName,
-  type SourceFormat,
-} from '../model/job-manifest.ts';
-import {
-  consoleWriters,
-  describeAwsError,
-  formatBytes,
-  interruptOnCtrlC,
-  resolveOrReport,
-} from '../operations/operator-console.ts';
+import { InvalidManifestError, type SourceFormat } from '../model/job-manifest.ts';
+import { describeAwsError, formatBytes } from '../operations/operator-console.ts';
 import { readStackOutputs } from '../operations/stack-outputs.ts';
 import { exportKeyFor, type UploadedExport, uploadExport } from '../operations/upload-export.ts';
-import {
-  checkJobManifest,
-  defaultJobName,
-  type JobFileUpload,
-  JobUploadError,
-  jobNameProblem,
-  uploadJob,
-} from '../operations/upload-job.ts';
-import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
+import { type JobFileUpload, JobUploadError, uploadJob } from '../operations/upload-job.ts';
+import { planUpload, type UploadPlan } from '../operations/upload-plan.ts';
+import { type CommandIo, commandWriters, runStackCommand } from './command-context.ts';
+import { type JobOptionFlags, jobOptionFlagsGiven, jobOptionsOf } from './job-options.ts';
 
 // Region, credentials and AWS_ENDPOINT_URL come from the SDK's default chain (AWS_PROFILE,
 // AWS_REGION, SSO, instance roles), as with the AWS CLI. Clients resolve them on first use.
@@ -44,31 +27,16 @@ export interface UploadCommandOptions extends JobOptionFlags {
   separate?: boolean;
 }
 
-export interface UploadCommandDependencies {
+/** `signal` stops the upload in progress. */
+export interface UploadCommandDependencies extends CommandIo {
   s3: S3Client;
   cloudformation: CloudFormationClient;
-  /** Stops the upload in progress; without one, Ctrl-C does. */
-  signal?: AbortSignal;
-  /** Results (stdout) and progress (stderr). */
-  out?: (text: string) => void;
-  err?: (text: string) => void;
   /** A progress bar (a terminal), plain lines (a log), or nothing. @default bar on a TTY */
   progress?: 'bar' | 'lines' | 'none';
   partSizeBytes?: number;
   /** The clock a default job name is taken from. */
   now?: () => Date;
 }
-
-/** What the command line asks for: one job per file, or one job of all the files. */
-type UploadPlan =
-  | { kind: 'separate'; format?: SourceFormat }
-  | {
-      kind: 'job';
-      jobName: string;
-      manifest?: { file: string; text: string };
-      options: ManifestOptions;
-      format?: SourceFormat;
-    };
 
 /** What every upload of one run shares. */
 interface UploadRun {
@@ -97,123 +65,52 @@ export async function runUploadCommand(
   options: UploadCommandOptions,
   dependencies: UploadCommandDependencies = defaultClients,
 ): Promise<number> {
-  const { s3, cloudformation } = dependencies;
-  const { out, err } = consoleWriters(dependencies);
+  const { s3 } = dependencies;
+  const { err } = commandWriters(dependencies);
   const progress = dependencies.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
 
   let plan: UploadPlan;
   try {
-    const problem = await checkFiles(files);
-    if (problem !== undefined) throw new ConfigError(problem);
-    plan = await uploadPlanOf(files, options, dependencies.now ?? (() => new Date()));
+    plan = await planUpload({
+      files,
+      ...(options.separate ? { separate: true } : {}),
+      ...(options.jobName === undefined ? {} : { jobName: options.jobName }),
+      ...(options.manifest === undefined ? {} : { manifestFile: options.manifest }),
+      ...(options.format ? { format: options.format } : {}),
+      jobOptionFlags: jobOptionFlagsGiven(options),
+      readJobOptions: () => jobOptionsOf(options),
+      now: dependencies.now ?? (() => new Date()),
+    });
   } catch (error) {
     if (!(error instanceof ConfigError || error instanceof InvalidManifestError)) throw error;
     err(`Error: ${error.message}\n`);
     return 2;
   }
-  const outputs = await resolveOrReport(() => readStackOutputs(cloudformation, options.env), err);
-  if (outputs === undefined) return 2;
-
-  const interrupt = dependencies.signal
-    ? undefined
-    : interruptOnCtrlC(err, 'Aborting the upload… (Ctrl-C again to quit at once)');
-  const run: UploadRun = {
-    s3,
-    bucket: outputs.exportBucketName,
-    env: options.env,
-    json: options.json,
-    signal: dependencies.signal ?? interrupt?.signal,
-    partSizeBytes: dependencies.partSizeBytes,
-    progress,
-    out,
-    err,
-  };
-  try {
-    return plan.kind === 'job'
-      ? await uploadAsOneJob(files, plan, outputs.jobPrefix, run)
-      : await uploadSeparately(files, plan.format, outputs.exportPrefix, run);
-  } finally {
-    interrupt?.dispose();
-  }
-}
-
-/**
- * Decides between one job and one job per file, and rejects combinations that would silently
- * drop a choice: job options with `--separate` (an export prefix upload has none), flags beside
- * a hand-written manifest (which holds the job's options itself).
- */
-async function uploadPlanOf(
-  files: string[],
-  options: UploadCommandOptions,
-  now: () => Date,
-): Promise<UploadPlan> {
-  const optionFlags = jobOptionFlagsGiven(options);
-  if (options.separate) {
-    const conflicting = [
-      ...(options.jobName === undefined ? [] : ['--job-name']),
-      ...(options.manifest === undefined ? [] : ['--manifest']),
-      ...optionFlags,
-    ];
-    if (conflicting.length > 0) {
-      throw new ConfigError(
-        `--separate uploads each file under the export prefix as a job of its own, which takes ` +
-          `no job options: drop --separate to upload one job with ${conflicting.join(', ')}`,
-      );
-    }
-    return { kind: 'separate', ...(options.format ? { format: options.format } : {}) };
-  }
-  const oneJob =
-    files.length > 1 ||
-    optionFlags.length > 0 ||
-    options.jobName !== undefined ||
-    options.manifest !== undefined;
-  if (!oneJob) return { kind: 'separate', ...(options.format ? { format: options.format } : {}) };
-
-  const jobName = options.jobName ?? defaultJobName(files[0] ?? '', now());
-  const problem = jobNameProblem(jobName);
-  if (problem !== undefined) throw new ConfigError(problem);
-  const clash = files.find((file) => basename(file) === manifestFileName);
-  if (clash !== undefined) {
-    throw new ConfigError(
-      `${clash} would be uploaded as the job's ${manifestFileName}, whose upload starts the job; ` +
-        'pass a hand-written manifest with --manifest <file>, or rename the file',
-    );
-  }
-  if (options.manifest === undefined) {
-    return {
-      kind: 'job',
-      jobName,
-      options: await jobOptionsOf(options),
-      ...(options.format ? { format: options.format } : {}),
-    };
-  }
-  const flagsBesideManifest = [...(options.format ? ['--format'] : []), ...optionFlags];
-  if (flagsBesideManifest.length > 0) {
-    throw new ConfigError(
-      `The manifest holds the job's format and options: set them there instead of ` +
-        `${flagsBesideManifest.join(', ')}`,
-    );
-  }
-  let text: string;
-  try {
-    text = await readFile(options.manifest, 'utf8');
-  } catch {
-    throw new ConfigError(`${options.manifest} does not exist or cannot be read`);
-  }
-  checkJobManifest(text, files);
-  return { kind: 'job', jobName, manifest: { file: options.manifest, text }, options: {} };
-}
-
-/** The job option flags given on the command line (`--format` aside: it has its own key). */
-function jobOptionFlagsGiven(options: JobOptionFlags): string[] {
-  return [
-    ...(options.importBlocked ? ['--import-blocked'] : []),
-    ...(options.importOrphanPasswords ? ['--import-orphan-passwords'] : []),
-    ...(options.overwriteExisting ? ['--overwrite-existing'] : []),
-    ...(options.sendPasswordResets ? ['--send-password-resets'] : []),
-    ...(options.role === undefined ? [] : ['--role']),
-    ...(options.firebaseHashConfig === undefined ? [] : ['--firebase-hash-config']),
-  ];
+  return runStackCommand(
+    dependencies,
+    {
+      env: options.env,
+      readOutputs: readStackOutputs,
+      json: options.json,
+      interrupt: 'Aborting the upload… (Ctrl-C again to quit at once)',
+    },
+    ({ out, err, signal }, outputs) => {
+      const run: UploadRun = {
+        s3,
+        bucket: outputs.exportBucketName,
+        env: options.env,
+        json: options.json,
+        signal,
+        partSizeBytes: dependencies.partSizeBytes,
+        progress,
+        out,
+        err,
+      };
+      return plan.kind === 'job'
+        ? uploadAsOneJob(files, plan, outputs.jobPrefix, run)
+        : uploadSeparately(files, plan.format, outputs.exportPrefix, run);
+    },
+  );
 }
 
 /** Each file under the export prefix (in the source's folder when named): one job each. */
@@ -350,25 +247,6 @@ async function uploadAsOneJob(
     if (run.json) out(`${JSON.stringify({ uploads: error.uploaded, job: null })}\n`);
     return 1;
   }
-}
-
-/** Every file must exist and be a file, and no two may land on the same key. */
-async function checkFiles(files: string[]): Promise<string | undefined> {
-  const byName = new Map<string, string>();
-  for (const file of files) {
-    try {
-      if (!(await stat(file)).isFile()) return `${file} is not a file`;
-    } catch {
-      return `${file} does not exist or cannot be read`;
-    }
-    const name = basename(file);
-    const other = byName.get(name);
-    if (other !== undefined) {
-      return `${other} and ${file} would both be uploaded as ${name}; rename one`;
-    }
-    byName.set(name, file);
-  }
-  return undefined;
 }
 
 /** One upload; with the job it starts, unless it is a file of a job (which starts nothing). */

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatOutcomeReport } from '../model/outcome-report.ts';
 import { formatValidationSummary, validateExport } from '../operations/validate-export.ts';
+import { type CommandIo, runCommand } from './command-context.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 
 export interface ValidateCommandOptions extends JobOptionFlags {
@@ -17,10 +18,9 @@ export interface ValidateCommandOptions extends JobOptionFlags {
 export async function runValidateCommand(
   files: string[],
   options: ValidateCommandOptions,
-  out: (text: string) => void = (text) => process.stdout.write(text),
-  err: (text: string) => void = (text) => process.stderr.write(text),
+  io: Omit<CommandIo, 'signal'> = {},
 ): Promise<number> {
-  try {
+  return runCommand(io, { json: options.json, failureExitCode: 2 }, async ({ out }) => {
     const summary = await validateExport({
       files,
       ...(options.format === undefined ? {} : { format: options.format }),
@@ -38,8 +38,5 @@ export async function runValidateCommand(
       if (options.report) out(`Rejected and merged records: ${options.report}\n`);
     }
     return 0;
-  } catch (error) {
-    err(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 2;
-  }
+  });
 }

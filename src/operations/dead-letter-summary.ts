@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { countDeadLetters, noFailureReason } from './redrive.ts';
+import { countDeadLetters, noFailureReason } from './dead-letter-scan.ts';
 
 /**
  * How an operator reads a dead letter without a `FailureReason` attribute: SQS's redrive policy

@@ -1,6 +1,6 @@
 /**
  * What the operator commands share on the terminal: error messages an operator can act on,
- * Ctrl-C handling, and number formats. Never anything from a message body.
+ * and number formats (the commands' prologue is src/cli/command-context.ts). Never anything from a message body.
  */
 
 const countFormat = new Intl.NumberFormat('en-US');
@@ -43,54 +43,4 @@ export function describeAwsError(error: unknown): string {
     return `${error.message}. Set AWS_PROFILE (and run \`aws sso login\` if it uses SSO) or AWS credentials.`;
   }
   return error.message;
-}
-
-/**
- * The first Ctrl-C aborts the returned signal so the command can wind down cleanly (abort an
- * upload, make held messages visible again); a second one quits at once.
- */
-export function interruptOnCtrlC(
-  err: (text: string) => void,
-  message = 'Stopping… (Ctrl-C again to quit at once)',
-): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onInterrupt = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    err(`${message}\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onInterrupt);
-  return {
-    signal: controller.signal,
-    dispose: () => process.removeListener('SIGINT', onInterrupt),
-  };
-}
-
-/** Where a command writes: results to stdout, progress and errors to stderr (tests pass others). */
-export interface ConsoleWriters {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-export function consoleWriters(overrides: Partial<ConsoleWriters>): ConsoleWriters {
-  return {
-    out: overrides.out ?? ((text) => process.stdout.write(text)),
-    err: overrides.err ?? ((text) => process.stderr.write(text)),
-  };
-}
-
-/**
- * Runs a lookup every command starts with (the stack's outputs): on failure it prints the one
- * actionable message and returns undefined, and the command exits 2.
- */
-export async function resolveOrReport<T>(
-  lookup: () => Promise<T>,
-  err: ConsoleWriters['err'],
-): Promise<T | undefined> {
-  try {
-    return await lookup();
-  } catch (error) {
-    err(`Error: ${describeAwsError(error)}\n`);
-    return undefined;
-  }
 }

@@ -6,6 +6,7 @@ import {
 import { z } from 'zod';
 import { stackNameFor } from '../../lib/app-environments.ts';
 import { ConfigError } from '../errors.ts';
+import { JOB_PREFIX } from '../model/key-prefixes.ts';
 
 /**
  * The outputs `ImportPipelineStack` declares, by their CloudFormation names. Operator commands
@@ -16,7 +17,7 @@ const stackOutputsSchema = z.object({
   ExportBucketName: z.string().min(1),
   ExportPrefix: z.string().min(1),
   // Stacks deployed before jobs of several files lack it; their splitter reads the same default.
-  JobPrefix: z.string().min(1).default('jobs/'),
+  JobPrefix: z.string().min(1).default(JOB_PREFIX),
   UserQueueUrl: z.url(),
   UserQueueArn: z.string().startsWith('arn:'),
   DeadLetterQueueUrl: z.url(),
