@@ -10,21 +10,16 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { Construct } from 'constructs';
+import { manifestFileName } from '../src/model/job-manifest.ts';
+import { EXPORT_PREFIX, JOB_PREFIX } from '../src/model/key-prefixes.ts';
 import { acknowledge } from './compliance-checks.ts';
 import type { EnvironmentSettings } from './environment-settings.ts';
 import type { PipelineKey } from './pipeline-key.ts';
 
-/** Each upload under this prefix starts an import of that one file. */
-export const EXPORT_PREFIX = 'exports/';
-/**
- * Jobs of several files: `jobs/<name>/manifest.json` starts the job, the files beside it do not
- * start anything by themselves (they are uploaded first).
- */
-export const JOB_PREFIX = 'jobs/';
+export { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from '../src/model/key-prefixes.ts';
+
 /** The object that starts a job of several files. */
-export const MANIFEST_SUFFIX = '/manifest.json';
-/** The splitter writes per-job reports here: outside {@link EXPORT_PREFIX}, so they trigger nothing. */
-export const REPORT_PREFIX = 'reports/';
+export const MANIFEST_SUFFIX = `/${manifestFileName}`;
 
 /** Properties of {@link addExportBucket}. */
 export interface ExportBucketProps {

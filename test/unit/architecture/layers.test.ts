@@ -26,6 +26,8 @@ const allowed: { from: string; to: string; why: string }[] = [
   { from: 'lib', to: 'src/config.ts', why: 'the Lambda environment schema types the CDK props' },
   { from: 'lib', to: 'src/errors.ts', why: 'settings errors' },
   { from: 'lib', to: 'src/ledger/ledger-table.ts', why: 'the ledger table key schema' },
+  { from: 'lib', to: 'src/model/key-prefixes.ts', why: 'the bucket layout, written once' },
+  { from: 'lib', to: 'src/model/job-manifest.ts', why: 'the manifest file name' },
   { from: 'bin', to: 'src/errors.ts', why: 'settings errors' },
 ];
 
