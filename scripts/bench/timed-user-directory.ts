@@ -4,6 +4,8 @@ import type {
   DirectoryUserChanges,
   NewDirectoryUser,
   UserDirectory,
+  UserPage,
+  UserPageRequest,
 } from '../../src/workos/user-directory.ts';
 
 /** When the pipeline's accepted writes started and ended, as the client saw them. */
@@ -56,6 +58,10 @@ export class TimedUserDirectory implements UserDirectory {
 
   deleteUser(userId: string): Promise<void> {
     return this.#inner.deleteUser(userId);
+  }
+
+  listUsers(page: UserPageRequest): Promise<UserPage> {
+    return this.#inner.listUsers(page);
   }
 
   #accepted(sentAt: number): void {

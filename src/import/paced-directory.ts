@@ -60,6 +60,7 @@ export function pacedUserDirectory(
     findUserByEmail: (email: string) => timed(timing, () => directory.findUserByEmail(email)),
     deleteUser: (userId: string) =>
       inWriteSlot(slots, () => timed(timing, () => directory.deleteUser(userId))),
+    listUsers: (page) => timed(timing, () => directory.listUsers(page)),
   };
 }
 

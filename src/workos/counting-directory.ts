@@ -59,6 +59,7 @@ export function countingUserDirectory(
     findUserByExternalId: (externalId) =>
       counted(counts, 'reads', () => directory.findUserByExternalId(externalId)),
     findUserByEmail: (email) => counted(counts, 'reads', () => directory.findUserByEmail(email)),
+    listUsers: (page) => counted(counts, 'reads', () => directory.listUsers(page)),
   };
 }
 

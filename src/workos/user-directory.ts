@@ -32,6 +32,24 @@ export interface NewDirectoryUser {
  */
 export type DirectoryUserChanges = Partial<NewDirectoryUser>;
 
+/** WorkOS's largest page of users: 100. */
+export const maxUsersPerPage = 100;
+
+/** Where a listing of every user goes on from: `after` is the last page's cursor. */
+export interface UserPageRequest {
+  /** Absent: the first page. */
+  after?: string;
+  /** Users per page, 1 to `maxUsersPerPage` (the default). */
+  limit?: number;
+}
+
+export interface UserPage {
+  /** Oldest first: users created while the listing runs land on its later pages. */
+  users: DirectoryUser[];
+  /** The cursor of the next page; absent on the last. */
+  after?: string;
+}
+
 /**
  * The WorkOS user-management operations the importer uses. The SDK-backed implementation throws
  * only pipeline errors (`DuplicateUserError`, `RateLimitedError`, ...), so callers never see a
@@ -44,4 +62,6 @@ export interface UserDirectory {
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Deletes the user (with their memberships); a user already gone is not an error. */
   deleteUser(userId: string): Promise<void>;
+  /** One page of every user in the environment, oldest first: one read. */
+  listUsers(page: UserPageRequest): Promise<UserPage>;
 }

@@ -12,7 +12,10 @@ import type {
   DirectoryUserChanges,
   NewDirectoryUser,
   UserDirectory,
+  UserPage,
+  UserPageRequest,
 } from './user-directory.ts';
+import { maxUsersPerPage } from './user-directory.ts';
 
 export interface WorkOsClientOptions {
   apiKey: string;
@@ -139,6 +142,26 @@ export class WorkOsUserDirectory implements UserDirectory {
     );
     const user = page.data[0];
     return user === undefined ? undefined : toDirectoryUser(user);
+  }
+
+  /**
+   * One page, ascending: a cursor then names the newest user seen, so users created while a
+   * listing runs still come on its later pages (descending, WorkOS's default, would miss them).
+   * The SDK's `autoPagination` is not used: it sleeps 350 ms a page and cannot resume.
+   */
+  async listUsers({ after, limit = maxUsersPerPage }: UserPageRequest): Promise<UserPage> {
+    const page = await callWorkOs(() =>
+      this.#workos.userManagement.listUsers({
+        limit,
+        order: 'asc',
+        ...(after === undefined ? {} : { after }),
+      }),
+    );
+    const next = page.listMetadata.after;
+    return {
+      users: page.data.map(toDirectoryUser),
+      ...(typeof next === 'string' && next !== '' ? { after: next } : {}),
+    };
   }
 }
 

@@ -4,7 +4,10 @@ import type {
   DirectoryUserChanges,
   NewDirectoryUser,
   UserDirectory,
+  UserPage,
+  UserPageRequest,
 } from '../../src/workos/user-directory.ts';
+import { maxUsersPerPage } from '../../src/workos/user-directory.ts';
 
 export interface StoredDirectoryUser extends DirectoryUser {
   passwordHash?: string;
@@ -19,7 +22,14 @@ export interface StoredDirectoryUser extends DirectoryUser {
  */
 export class InMemoryUserDirectory implements UserDirectory {
   readonly users = new Map<string, StoredDirectoryUser>();
-  readonly calls = { create: 0, update: 0, findByExternalId: 0, findByEmail: 0, delete: 0 };
+  readonly calls = {
+    create: 0,
+    update: 0,
+    findByExternalId: 0,
+    findByEmail: 0,
+    delete: 0,
+    list: 0,
+  };
   readonly #scriptedFailures: Partial<Record<keyof UserDirectory, unknown[]>> = {};
   #nextId = 1;
 
@@ -108,6 +118,28 @@ export class InMemoryUserDirectory implements UserDirectory {
     this.calls.delete += 1;
     this.#throwScripted('deleteUser');
     this.users.delete(userId);
+  }
+
+  /**
+   * Pages in creation order (ids here sort as they were made: the seeded ones apart, which come
+   * in insertion order too), with WorkOS's cursor: the last id of the page, set only when more
+   * users follow.
+   */
+  async listUsers({ after, limit = maxUsersPerPage }: UserPageRequest): Promise<UserPage> {
+    this.calls.list += 1;
+    this.#throwScripted('listUsers');
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= maxUsersPerPage)) {
+      throw new RangeError(`limit must be 1 to ${maxUsersPerPage}`);
+    }
+    const all = [...this.users.values()];
+    const start = after === undefined ? 0 : all.findIndex((user) => user.id === after) + 1;
+    if (after !== undefined && start === 0) throw new Error(`no user ${after} to page after`);
+    const users = all.slice(start, start + limit).map((user) => ({ ...user }));
+    const last = users.at(-1);
+    return {
+      users,
+      ...(last !== undefined && start + limit < all.length ? { after: last.id } : {}),
+    };
   }
 
   #byEmail(email: string): StoredDirectoryUser | undefined {

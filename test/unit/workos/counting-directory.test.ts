@@ -23,6 +23,7 @@ describe('countingUserDirectory', () => {
     ['deleteUser', 'writes'],
     ['findUserByExternalId', 'reads'],
     ['findUserByEmail', 'reads'],
+    ['listUsers', 'reads'],
   ] as const)('counts %s as one of the %s', async (method, kind) => {
     const users = new InMemoryUserDirectory();
     const existing = users.seed({ email: 'grace@example.com', externalId: 'auth0|grace' });
@@ -35,6 +36,7 @@ describe('countingUserDirectory', () => {
       deleteUser: () => directory.deleteUser(existing.id),
       findUserByExternalId: () => directory.findUserByExternalId('auth0|grace'),
       findUserByEmail: () => directory.findUserByEmail('grace@example.com'),
+      listUsers: () => directory.listUsers({}),
     };
     await calls[method]();
 

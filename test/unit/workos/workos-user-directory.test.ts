@@ -152,4 +152,55 @@ describe('Class: WorkOsUserDirectory against the emulator', () => {
       ).rejects.toMatchObject({ reason: 'workos_user_vanished' });
     });
   });
+
+  describe('Method: listUsers()', () => {
+    it('lists every user once, oldest first, a page a call, with the next cursor until the last page', async () => {
+      const emails = [
+        'a@example.com',
+        'b@example.com',
+        'c@example.com',
+        'd@example.com',
+        'e@example.com',
+      ];
+      for (const email of emails) await directory.createUser(newUser(email, {}));
+
+      const first = await directory.listUsers({ limit: 2 });
+      const second = await directory.listUsers({ limit: 2, after: first.after as string });
+      const last = await directory.listUsers({ limit: 2, after: second.after as string });
+
+      expect([first, second, last].map((page) => page.users.map((user) => user.email))).toEqual([
+        ['a@example.com', 'b@example.com'],
+        ['c@example.com', 'd@example.com'],
+        ['e@example.com'],
+      ]);
+      expect(first.after).toBe(first.users[1]?.id);
+      expect(last.after).toBeUndefined();
+      expect(last.users[0]).toMatchObject({
+        externalId: 'ext-e@example.com',
+        metadata: { import_source: 'test' },
+        lastSignInAt: null,
+      });
+      expect(emulator.stats().reads).toBe(3);
+    });
+
+    it("asks for WorkOS's largest page, 100 users, when no limit is given", async () => {
+      for (let n = 0; n < 101; n++) await directory.createUser(newUser(`u${n}@example.com`, {}));
+
+      const page = await directory.listUsers({});
+      const rest = await directory.listUsers({ after: page.after as string });
+
+      expect(page.users).toHaveLength(100);
+      expect(rest.users.map((user) => user.email)).toEqual(['u100@example.com']);
+      expect(rest.after).toBeUndefined();
+    });
+
+    it('classifies a 429 on a page as rate limited, with its Retry-After', async () => {
+      emulator.faults.inject({ status: 429, retryAfterSeconds: 3 });
+
+      await expect(directory.listUsers({})).rejects.toMatchObject({
+        name: 'RateLimitedError',
+        retryAfterSeconds: 3,
+      });
+    });
+  });
 });
