@@ -13,6 +13,7 @@ const root = normalize(join(dirname(fileURLToPath(import.meta.url)), '../../..')
 const layers: string[][] = [
   ['src/model', 'src/errors.ts', 'src/logger.ts', 'src/config.ts'],
   ['src/sources', 'src/workos', 'src/ledger', 'src/queue'],
+  ['src/snapshot'],
   ['src/split', 'src/import'],
   ['src/local', 'src/operations'],
   ['src/cli'],
@@ -90,7 +91,7 @@ describe('Layers of the product', () => {
     relativeImportsOf,
   );
 
-  it('imports only downwards: model, then sources/workos/ledger/queue, split/import, local/operations, cli, lambdas', () => {
+  it('imports only downwards: model, then sources/workos/ledger/queue, snapshot, split/import, local/operations, cli, lambdas', () => {
     expect(productEdges.length).toBeGreaterThan(200);
     expect(violationsOf(productEdges)).toEqual([]);
   });
