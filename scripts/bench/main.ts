@@ -18,10 +18,18 @@ import {
   formatMarkdown,
   joinTable,
   smokeNote,
+  snapshotIndexTable,
+  snapshotListingTable,
   splitterTable,
   targetsTable,
   unaccountedInEndToEnd,
 } from './report.ts';
+import {
+  measureSnapshotIndex,
+  measureSnapshotListing,
+  type SnapshotBenchResult,
+  unaccountedInSnapshot,
+} from './snapshot-bench.ts';
 import {
   bundleSplitterRun,
   type JoinStructuresResult,
@@ -64,6 +72,8 @@ const usage = `Usage: npm run bench -- [options]
   --ceiling-concurrency N    batches in flight for the ceiling runs (default 32)
   --source                   run the splitter from its TypeScript sources, not bundled as the Lambda is
   --splitter-flags="F F"     Node flags for every splitter run (default: the splitter Lambda's, lib/splitter-runtime.ts)
+  --snapshot-users N         users listed into a WorkOS snapshot at WorkOS's read limit (default 20000; 0 skips)
+  --snapshot-rate N          target reads/s of that listing (default 90, the snapshot's default)
   --cpu-prof DIR             write a V8 CPU profile of every production run into DIR (with --source,
                              the profile names the functions: the bundle is minified)
   --out DIR                  where bench.md and bench.json go (default bench-results/)
@@ -83,6 +93,8 @@ const { values } = parseArgs({
     'ceiling-users': { type: 'string' },
     'ceiling-concurrency': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'snapshot-users': { type: 'string' },
+    'snapshot-rate': { type: 'string' },
     source: { type: 'boolean', default: false },
     'splitter-flags': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
@@ -130,6 +142,8 @@ const e2eRate = wholeNumber('e2e-rate', values['e2e-rate'], 48);
 const e2eConcurrency = wholeNumber('e2e-concurrency', values['e2e-concurrency'], 4);
 const ceilingUsers = wholeNumber('ceiling-users', values['ceiling-users'], smoke ? 300 : 20_000);
 const ceilingConcurrency = wholeNumber('ceiling-concurrency', values['ceiling-concurrency'], 32);
+const snapshotUsers = wholeNumber('snapshot-users', values['snapshot-users'], smoke ? 500 : 20_000);
+const snapshotRate = wholeNumber('snapshot-rate', values['snapshot-rate'], 90);
 const cpuProfileDirectory =
   values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 const outDirectory = resolve(values.out);
@@ -262,6 +276,16 @@ try {
     await removeExports(inputs);
   }
 
+  const snapshot: SnapshotBenchResult = { index: [] };
+  for (const users of sizes) {
+    say(`snapshot index of ${users} users...`);
+    snapshot.index.push(measureSnapshotIndex(users));
+  }
+  if (snapshotUsers > 0) {
+    say(`snapshot listing of ${snapshotUsers} users at ${snapshotRate} reads/s...`);
+    snapshot.listing = await measureSnapshotListing(snapshotUsers, snapshotRate);
+  }
+
   machine.loadAverage.atEnd = currentLoadAverage();
   const report: BenchReport = {
     startedAt,
@@ -273,6 +297,7 @@ try {
     splitter,
     joinStructures,
     endToEnd,
+    snapshot,
     targets: checkTargets(splitter, endToEnd),
   };
 
@@ -287,6 +312,12 @@ try {
       '',
       'End to end',
       endToEndTable(endToEnd),
+      '',
+      'WorkOS snapshot index',
+      snapshotIndexTable(snapshot.index),
+      '',
+      'WorkOS snapshot listing',
+      snapshotListingTable(snapshot.listing),
       '',
       'Targets',
       ...(smoke ? [smokeNote] : []),
@@ -304,6 +335,10 @@ try {
   // What makes the smoke run worth calling from CI: every record read, every user accounted for.
   if (splitter.some((result) => result.unaccounted !== 0)) {
     say('splitter: a run left records unread or unaccounted for; see bench.json');
+    process.exitCode = 1;
+  }
+  if (unaccountedInSnapshot(snapshot) !== 0) {
+    say('snapshot: some listed users were not found, or pages were read again; see the table');
     process.exitCode = 1;
   }
   if (endToEnd.some((result) => unaccountedInEndToEnd(result) !== 0)) {

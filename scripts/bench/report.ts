@@ -1,5 +1,11 @@
 import { type EndToEndResult, workOsWritesPerSecond } from './end-to-end-bench.ts';
 import type { MachineDescription } from './machine.ts';
+import {
+  type SnapshotBenchResult,
+  type SnapshotIndexResult,
+  type SnapshotListingResult,
+  workOsReadsPerSecond,
+} from './snapshot-bench.ts';
 import type {
   JoinStructuresResult,
   SplitterBenchResult,
@@ -24,6 +30,7 @@ export interface BenchReport {
   splitter: SplitterBenchResult[];
   joinStructures: JoinStructuresResult[];
   endToEnd: EndToEndResult[];
+  snapshot: SnapshotBenchResult;
   targets: TargetCheck[];
 }
 
@@ -59,7 +66,7 @@ const stageNames: Record<TimedStage, string> = {
 const isProduction = (stage: TimedStage) => stage === 'production' || stage === 'production-join';
 
 /** A Markdown table: readable as-is in a terminal, rendered on GitHub. */
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) =>
     Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -459,6 +466,17 @@ export function formatMarkdown(report: BenchReport): string {
     '',
     joinTable(report.joinStructures, report.splitter, report.endToEnd),
     '',
+    '## WorkOS snapshot',
+    '',
+    'The index (`src/snapshot/workos-snapshot.ts`) built from synthetic WorkOS users at each size:',
+    'its typed arrays, per user, and the file `toBytes` writes; lookups after `fromBytes`. Then a',
+    "listing of every user of the emulator through the SDK, 100 a page, with WorkOS's read limit",
+    '(1,000 per 10 s) on; the bound is what that limit allows, users / 100 / 100 s.',
+    '',
+    snapshotIndexTable(report.snapshot.index),
+    '',
+    snapshotListingTable(report.snapshot.listing),
+    '',
     '## End to end (local mode, WorkOS emulator)',
     '',
     '"sustained" is measured from the first accepted write to the last; "overall" over the wall',
@@ -470,4 +488,48 @@ export function formatMarkdown(report: BenchReport): string {
     endToEndTable(report.endToEnd),
     '',
   ].join('\n');
+}
+
+export function snapshotIndexTable(results: SnapshotIndexResult[]): string {
+  return table(
+    ['users', 'index MB', 'bytes/user', 'file MB', 'build s', 'lookup µs'],
+    results.map((result) => [
+      String(result.users),
+      (result.bytesUsed / 1e6).toFixed(2),
+      result.bytesPerUser.toFixed(1),
+      (result.serializedBytes / 1e6).toFixed(2),
+      (result.buildMs / 1000).toFixed(2),
+      result.lookupMicroseconds.toFixed(2),
+    ]),
+  );
+}
+
+export function snapshotListingTable(result: SnapshotListingResult | undefined): string {
+  if (result === undefined) return '(not run)';
+  return table(
+    [
+      'users',
+      'target reads/s',
+      'pages',
+      'reads at WorkOS',
+      '429s',
+      'wall s',
+      `bound s (users/100/${workOsReadsPerSecond})`,
+      'wall vs bound',
+      'users found',
+    ],
+    [
+      [
+        String(result.users),
+        String(result.readsPerSecond),
+        String(result.pagesRead),
+        String(result.readsSeen),
+        String(result.rateLimited),
+        result.wallSeconds.toFixed(2),
+        result.boundSeconds.toFixed(2),
+        `${(result.wallSeconds / result.boundSeconds).toFixed(2)}x`,
+        String(result.usersFound),
+      ],
+    ],
+  );
 }

@@ -27,6 +27,7 @@ describe('Function: upsertUser()', () => {
       findByExternalId: 0,
       findByEmail: 0,
       delete: 0,
+      list: 0,
     });
     expect(directory.users.get(result.workosUserId)).toMatchObject({
       email: 'ada@example.com',
