@@ -49,6 +49,16 @@ withJobOptions(
     .option('--emulator', 'import into an embedded WorkOS emulator instead of WorkOS', false)
     .option('--json', 'print the summary as one JSON object', false)
     .option('--report <file>', 'write one CSV row per input record to this file')
+    .option(
+      '--state <file>',
+      'keep the job here, so running the command again continues it ' +
+        '(default: <report>.state.db, else .migrate/<job id>.state.db; none with --emulator)',
+    )
+    .option(
+      '--fresh',
+      'forget what the state file knows of this job and import it from the top',
+      false,
+    )
     .addOption(
       new Option(
         '--rate <writes-per-second>',

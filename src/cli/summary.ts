@@ -32,7 +32,15 @@ export interface MigrationSummary {
     joinedIntoUser: number;
     /** Records read but without an outcome. Always 0 unless the pipeline has a bug. */
     unaccounted: number;
+    /** Records with an outcome (this run's and the earlier runs' of the same job). */
+    settled: number;
+    /** Records read that an interrupted run left without an outcome: the next run settles them. */
+    unsettled: number;
   };
+  /** The run was stopped (Ctrl-C) before every record was settled. */
+  interrupted: boolean;
+  /** How the run found its job: `resumed` continues an earlier run, `finished` was done before. */
+  start: 'new' | 'resumed' | 'finished';
   /** Reasons by what the records are about and their status; joined records by reason alone. */
   reasons: {
     users: Partial<Record<RecordStatus, ReasonCounts>>;
@@ -79,7 +87,15 @@ export function summarizeMigration(
       read: result.jobs.reduce((total, job) => total + job.read, 0),
       joinedIntoUser: totalOf(countsByKind.joined),
       unaccounted: result.unaccounted,
+      settled: result.jobs.reduce((total, job) => total + totalOf(job.counts), 0),
+      unsettled: result.runs.reduce((total, run) => total + run.unsettled, 0),
     },
+    interrupted: result.interrupted,
+    start: result.runs.some((run) => run.start === 'resumed')
+      ? 'resumed'
+      : result.runs.length > 0 && result.runs.every((run) => run.start === 'finished')
+        ? 'finished'
+        : 'new',
     reasons: {
       users: reasonsOf('user'),
       organizations: reasonsOf('organization'),
@@ -107,6 +123,16 @@ export function formatMigrationSummary(summary: MigrationSummary): string {
     summary.records,
     summary.reasons,
   );
+  if (summary.interrupted) {
+    const { read, settled, unsettled } = summary.records;
+    lines.unshift(
+      `  STOPPED before the end: ${count(read)} records read, ${count(settled)} settled, ${count(unsettled)} not yet settled`,
+    );
+  } else if (summary.start === 'finished') {
+    lines.unshift('  The job was finished by an earlier run; nothing was sent to WorkOS.');
+  } else if (summary.start === 'resumed') {
+    lines.unshift('  Continued an earlier run of this job; the figures cover the whole job.');
+  }
   if (summary.records.unaccounted !== 0) {
     lines.push(`  ${'UNACCOUNTED'.padEnd(labelWidth)}${count(summary.records.unaccounted)}`);
   }

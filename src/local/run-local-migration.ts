@@ -18,7 +18,6 @@ import {
 import { failureReasonAttribute } from '../queue/queue-types.ts';
 import { jobOfFiles } from '../split/job-source.ts';
 import { runSplit } from '../split/run-split.ts';
-import type { SplitSummary } from '../split/split-export.ts';
 import {
   countingOrganizationDirectory,
   countingUserDirectory,
@@ -33,6 +32,7 @@ import {
   inProcessQueueControl,
 } from './in-process-queue.ts';
 import { runLocalEventSource } from './local-event-source.ts';
+import { SettledCheckpoints } from './settled-checkpoints.ts';
 
 export interface LocalMigrationOptions {
   /**
@@ -58,6 +58,29 @@ export interface LocalMigrationOptions {
   /** Delay before a transient failure is retried (the consumer's policy by default). */
   retryDelaySeconds?: (receiveCount: number) => number;
   logger: PipelineLogger;
+  /**
+   * Where the run keeps its jobs: in memory by default; a {@link SqliteMigrationLedger} file lets
+   * a later run of the same files continue where this one stopped.
+   */
+  ledger?: MigrationLedger;
+  /**
+   * Stops the run cleanly: the split stops reading, no new batch is taken, the batches in flight
+   * finish and their outcomes are recorded; the records not settled wait in the ledger's job.
+   */
+  signal?: AbortSignal;
+  /** Records between split checkpoints (100 by default): what a resumed run reads again. */
+  checkpointEvery?: number;
+}
+
+/** How a job of the run began, and where it stands. */
+export interface LocalJobRun {
+  jobId: string;
+  /** `new`: split from the top; `resumed`: after an earlier run's checkpoint; `finished`: done before. */
+  start: 'new' | 'resumed' | 'finished';
+  /** Records read so far in the job (the earlier runs' included). */
+  read: number;
+  /** Records read whose outcome is not known yet: only an interrupted run leaves any. */
+  unsettled: number;
 }
 
 export interface LocalMigrationResult {
@@ -70,12 +93,16 @@ export interface LocalMigrationResult {
   outcomes: RecordOutcome[];
   /** The WorkOS calls the run made (writes, reads, 429s), counted as they went out. */
   workosCalls: WorkOsCallCounts;
+  /** True when `signal` stopped the run before every record was settled. */
+  interrupted: boolean;
+  runs: LocalJobRun[];
 }
 
 /**
  * Runs the pipeline on one machine: the splitter and consumer code that run on AWS, joined by
  * an in-process queue with SQS semantics (visibility timeout, receive count, dead-letter queue
- * after `maxReceiveCount`), the same concurrency cap and pacing, and an in-memory ledger.
+ * after `maxReceiveCount`), the same concurrency cap and pacing, and a ledger (in memory, or a
+ * file that lets the next run continue a job this one did not finish).
  */
 export async function runLocalMigration(
   options: LocalMigrationOptions,
@@ -88,7 +115,9 @@ export async function runLocalMigration(
     maxReceiveCount: options.maxReceiveCount,
     deadLetterQueue,
   });
-  const ledger = new InMemoryMigrationLedger();
+  const ledger = options.ledger ?? new InMemoryMigrationLedger();
+  const checkpoints = new SettledCheckpoints(ledger);
+  const consumerLedger = checkpoints.consumerLedger();
   const workosCalls = emptyWorkOsCallCounts();
   const directory = countingUserDirectory(options.directory, workosCalls);
   const organizations =
@@ -98,6 +127,8 @@ export async function runLocalMigration(
   const pacer = new WritePacer({ writesPerSecond: options.writesPerSecond });
   const control = inProcessQueueControl(queue, deadLetterQueue);
   const stop = new AbortController();
+  const stopped =
+    options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
   let fatal: WorkOsAuthenticationError | undefined;
   let splittingDone = false;
 
@@ -106,7 +137,7 @@ export async function runLocalMigration(
     maxConcurrency: options.maxConcurrency,
     visibilityTimeoutSeconds,
     isFinished: () => splittingDone,
-    signal: stop.signal,
+    signal: stopped,
     logger: options.logger,
     handleBatch: async (messages) => {
       try {
@@ -117,7 +148,7 @@ export async function runLocalMigration(
             ...(organizations === undefined ? {} : { organizations }),
             pacer,
             queue: control,
-            ledger,
+            ledger: consumerLedger,
             logger: options.logger,
             maxReceiveCount: options.maxReceiveCount,
             ...(options.retryDelaySeconds ? { retryDelaySeconds: options.retryDelaySeconds } : {}),
@@ -131,22 +162,23 @@ export async function runLocalMigration(
     },
   });
 
-  const jobIds: string[] = [];
+  const splits: LocalJobSplit[] = [];
   try {
     for (const job of options.files) {
-      const summary = await splitLocalJob(
-        typeof job === 'string' ? [job] : job,
-        options,
-        queue,
-        ledger,
+      if (stopped.aborted) break;
+      splits.push(
+        await splitLocalJob(typeof job === 'string' ? [job] : job, options, queue, {
+          ledger,
+          checkpoints,
+          signal: stopped,
+        }),
       );
-      jobIds.push(summary.jobId);
-      if (stop.signal.aborted) break;
     }
   } finally {
     splittingDone = true;
   }
   await consuming;
+  const jobIds = splits.map((split) => split.jobId);
   if (fatal !== undefined) {
     // The run stops: its jobs that no batch had reached yet are halted too.
     const notHalted = [];
@@ -157,36 +189,83 @@ export async function runLocalMigration(
     throw fatal;
   }
 
-  await recordRedrivenFailures(deadLetterQueue, ledger);
-  return { ...(await summarize(ledger, jobIds)), workosCalls: { ...workosCalls } };
+  await recordRedrivenFailures(deadLetterQueue, consumerLedger);
+  await checkpoints.settledWrites();
+  const runs = splits.map(({ jobId, start, read }) => ({
+    jobId,
+    start,
+    read,
+    unsettled: checkpoints.unsettled(jobId),
+  }));
+  const interrupted = runs.some((run) => run.unsettled > 0) || options.signal?.aborted === true;
+  return {
+    ...(await summarize(ledger, runs)),
+    workosCalls: { ...workosCalls },
+    interrupted,
+    runs,
+  };
+}
+
+interface LocalJobSplit {
+  jobId: string;
+  start: LocalJobRun['start'];
+  read: number;
+}
+
+/**
+ * A local job's id: its files' absolute paths, sizes and modification times. The same files
+ * unchanged are the same job (a second run continues it); a file that changed is a new job.
+ */
+export async function localJobIdOf(paths: string[]): Promise<string> {
+  const identity = await Promise.all(
+    paths.map(async (path) => {
+      const absolute = resolve(path);
+      const { size, mtimeMs } = await stat(absolute);
+      return `${absolute}:${size}-${mtimeMs}`;
+    }),
+  );
+  return jobIdFor({ bucket: 'local', key: identity.join('\n') });
 }
 
 async function splitLocalJob(
   paths: string[],
   options: LocalMigrationOptions,
   queue: InProcessQueue,
-  ledger: MigrationLedger,
-): Promise<SplitSummary> {
-  const resolved = paths.map((path) => resolve(path));
-  const identity = await Promise.all(
-    resolved.map(async (path) => {
-      const { size, mtimeMs } = await stat(path);
-      return `${path}:${size}-${mtimeMs}`;
-    }),
-  );
-  const jobId = jobIdFor({ bucket: 'local', key: identity.join('\n') });
+  {
+    ledger,
+    checkpoints,
+    signal,
+  }: { ledger: MigrationLedger; checkpoints: SettledCheckpoints; signal: AbortSignal },
+): Promise<LocalJobSplit> {
+  const jobId = await localJobIdOf(paths);
   const sourceFile = paths.length === 1 ? (paths[0] as string) : `${paths.length} files`;
-  // One process splits each job once; the lease only matters to concurrent splitters on AWS.
-  await ledger.claimSplit({ jobId, sourceFile }, Number.MAX_SAFE_INTEGER);
+  // The lease lives as long as this process: a file ledger keeps no lease of an earlier run.
+  const claim = await ledger.claimSplit({ jobId, sourceFile }, Number.MAX_SAFE_INTEGER);
+  if (claim.action === 'skip') {
+    // Finished before (or listed twice in this run): nothing to read or send again.
+    return { jobId, start: 'finished', read: (await ledger.getJob(jobId))?.read ?? 0 };
+  }
+  // A job halted by a refused API key is taken up again: this run brings its own key.
+  if ((await ledger.getJob(jobId))?.haltReason !== undefined) await ledger.resumeJob(jobId);
   const source = jobOfFiles(paths, undefined, {
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),
   });
   const { summary } = await runSplit(
-    { jobId, source },
-    { sink: inProcessImportMessageSink(queue), ledger, logger: options.logger },
+    {
+      jobId,
+      source,
+      start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
+      checkpointEvery: options.checkpointEvery ?? 100,
+      shouldYield: () => signal.aborted,
+    },
+    {
+      sink: checkpoints.sink(inProcessImportMessageSink(queue)),
+      ledger: checkpoints.splitLedger(),
+      logger: options.logger,
+    },
   );
-  return summary;
+  return { jobId, start: claim.action === 'resume' ? 'resumed' : 'new', read: summary.read };
 }
 
 /**
@@ -217,24 +296,29 @@ async function recordRedrivenFailures(
 
 async function summarize(
   ledger: MigrationLedger,
-  jobIds: string[],
-): Promise<Omit<LocalMigrationResult, 'workosCalls'>> {
+  runs: LocalJobRun[],
+): Promise<Pick<LocalMigrationResult, 'jobs' | 'counts' | 'unaccounted' | 'outcomes'>> {
   const jobs: JobSnapshot[] = [];
   const outcomes: RecordOutcome[] = [];
   const counts = emptyOutcomeCounts();
   let read = 0;
-  for (const jobId of jobIds) {
-    const job = await ledger.getJob(jobId);
-    if (job === undefined) continue;
+  let unsettled = 0;
+  for (const run of runs) {
+    const stored = await ledger.getJob(run.jobId);
+    if (stored === undefined) continue;
+    // What this run read: the ledger's figure stops at the last settled checkpoint.
+    const job = { ...stored, read: run.read };
     jobs.push(job);
     read += job.read;
+    unsettled += run.unsettled;
     for (const [status, count] of Object.entries(job.counts)) {
       counts[status as keyof OutcomeCounts] += count;
     }
-    for await (const outcome of ledger.listOutcomes(jobId)) outcomes.push(outcome);
+    for await (const outcome of ledger.listOutcomes(run.jobId)) outcomes.push(outcome);
   }
   const accounted = Object.values(counts).reduce((total, count) => total + count, 0);
-  return { jobs, counts, unaccounted: read - accounted, outcomes };
+  // Records an interrupted run left unsettled are not missing: the next run settles them.
+  return { jobs, counts, unaccounted: read - accounted - unsettled, outcomes };
 }
 
 function safeJson(text: string): unknown {

@@ -308,7 +308,14 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
 
   it('summarizes a joined job in the users WorkOS gained and the writes it took, as the emulator counts them (--json)', async () => {
     const cli = await runMigrateCli(
-      ['local', '--json', tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')],
+      [
+        'local',
+        '--json',
+        '--state',
+        join(workspace.directory, 'json-summary.state.db'),
+        tenantFixture('users.ndjson'),
+        tenantFixture('passwords.ndjson'),
+      ],
       { WORKOS_API_KEY: apiKey, WORKOS_API_URL: emulator.url },
     );
 
@@ -334,7 +341,13 @@ describe('An Auth0 tenant in local mode, against the emulator', () => {
 
   it('prints the same figures as text, WorkOS calls included, for any WorkOS URL', async () => {
     const cli = await runMigrateCli(
-      ['local', tenantFixture('users.ndjson'), tenantFixture('passwords.ndjson')],
+      [
+        'local',
+        '--state',
+        join(workspace.directory, 'text-summary.state.db'),
+        tenantFixture('users.ndjson'),
+        tenantFixture('passwords.ndjson'),
+      ],
       { WORKOS_API_KEY: apiKey, WORKOS_API_URL: emulator.url },
     );
 

@@ -29,7 +29,15 @@ async function resultOf(
   });
   const job = await ledger.getJob(jobId);
   if (job === undefined) throw new Error('no job');
-  return { jobs: [job], counts: job.counts, unaccounted: 0, outcomes, workosCalls };
+  return {
+    jobs: [job],
+    counts: job.counts,
+    unaccounted: 0,
+    outcomes,
+    workosCalls,
+    interrupted: false,
+    runs: [{ jobId, start: 'new', read: outcomes.length, unsettled: 0 }],
+  };
 }
 
 /** Three users, their three password lines joined into them, a duplicate email merged, a rejection. */
@@ -66,6 +74,23 @@ describe('reasonGroupOf', () => {
 });
 
 describe('summarizeMigration', () => {
+  it('says where an interrupted run stopped: records read, settled and not yet settled', async () => {
+    const result = await resultOf(joinedJob.slice(0, 5), { writes: 2, reads: 0, rateLimited: 0 });
+    const interrupted = {
+      ...result,
+      jobs: result.jobs.map((job) => ({ ...job, read: 8 })),
+      interrupted: true,
+      runs: result.runs.map((run) => ({ ...run, read: 8, unsettled: 3 })),
+    };
+
+    const summary = summarizeMigration(interrupted, 1_000);
+
+    expect(summary.records).toMatchObject({ read: 8, settled: 5, unsettled: 3, unaccounted: 0 });
+    expect(formatMigrationSummary(summary)).toContain(
+      'STOPPED before the end: 8 records read, 5 settled, 3 not yet settled',
+    );
+  });
+
   it('counts users apart from the records joined into them, and rates WorkOS writes', async () => {
     const result = await resultOf(joinedJob, { writes: 4, reads: 6, rateLimited: 1 });
 
@@ -75,7 +100,9 @@ describe('summarizeMigration', () => {
       users: { created: 2, updated: 0, unchanged: 1, rejected: 1, failed: 0 },
       organizations: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
       memberships: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
-      records: { read: 8, joinedIntoUser: 4, unaccounted: 0 },
+      records: { read: 8, joinedIntoUser: 4, unaccounted: 0, settled: 8, unsettled: 0 },
+      interrupted: false,
+      start: 'new',
       reasons: {
         users: {
           unchanged: { merged_into_existing_user: 1 },
