@@ -14,6 +14,7 @@ import {
   type SplitClaim,
   type SplitProgress,
 } from './migration-ledger.ts';
+import { ProcessRecordClaims } from './record-claims.ts';
 
 interface StoredJob extends JobSnapshot {
   leaseUntil: number;
@@ -26,11 +27,12 @@ interface StoredJob extends JobSnapshot {
 export class InMemoryMigrationLedger implements MigrationLedger {
   readonly #jobs = new Map<string, StoredJob>();
   readonly #records = new Map<string, Map<number, RecordOutcome>>();
-  readonly #claims = new Map<string, { token: string; leaseUntil: number }>();
+  readonly #claims: ProcessRecordClaims;
   readonly #now: () => number;
 
   constructor({ now = Date.now }: { now?: () => number } = {}) {
     this.#now = now;
+    this.#claims = new ProcessRecordClaims(now);
   }
 
   async claimSplit(job: JobDescriptor, leaseUntil: number): Promise<SplitClaim> {
@@ -100,7 +102,7 @@ export class InMemoryMigrationLedger implements MigrationLedger {
     const earlier = records.get(line);
     if (earlier !== undefined && isFinalStatus(earlier.status)) return 'already_final';
     records.set(line, outcome);
-    this.#claims.delete(`${jobId}\n${line}`);
+    this.#claims.settle(jobId, line);
     const job = this.#jobs.get(jobId);
     if (job !== undefined) {
       if (earlier !== undefined) {
@@ -121,16 +123,11 @@ export class InMemoryMigrationLedger implements MigrationLedger {
   ): Promise<RecordClaim> {
     const outcome = this.#records.get(jobId)?.get(position);
     if (outcome !== undefined && isFinalStatus(outcome.status)) return 'final';
-    const key = `${jobId}\n${position}`;
-    const held = this.#claims.get(key);
-    if (held !== undefined && held.leaseUntil > this.#now()) return 'busy';
-    this.#claims.set(key, { ...claim });
-    return 'claimed';
+    return this.#claims.claim(jobId, position, claim);
   }
 
   async releaseRecord(jobId: string, position: number, token: string): Promise<void> {
-    const key = `${jobId}\n${position}`;
-    if (this.#claims.get(key)?.token === token) this.#claims.delete(key);
+    this.#claims.release(jobId, position, token);
   }
 
   async outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined> {

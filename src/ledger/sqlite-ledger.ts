@@ -20,6 +20,7 @@ import {
   type SplitClaim,
   type SplitProgress,
 } from './migration-ledger.ts';
+import { ProcessRecordClaims } from './record-claims.ts';
 
 /*
  * Durability. The file is in WAL mode: a commit appends to the write-ahead log, readers never
@@ -77,12 +78,13 @@ export class SqliteMigrationLedger implements MigrationLedger {
   readonly #db: DatabaseSync;
   readonly #now: () => number;
   readonly #splitLeases = new Map<string, number>();
-  readonly #claims = new Map<string, { token: string; leaseUntil: number }>();
+  readonly #claims: ProcessRecordClaims;
 
   constructor(path: string, { now = Date.now }: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.path = path;
     this.#now = now;
+    this.#claims = new ProcessRecordClaims(now);
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA journal_mode = WAL');
     this.#db.exec('PRAGMA synchronous = FULL');
@@ -155,7 +157,7 @@ export class SqliteMigrationLedger implements MigrationLedger {
            VALUES (?, ?, ?, ?, ?)`,
         )
         .run(jobId, position, outcome.kind, outcome.status, JSON.stringify(outcome));
-      this.#claims.delete(claimKey(jobId, position));
+      this.#claims.settle(jobId, position);
       this.#touch(jobId);
       return 'recorded';
     });
@@ -168,16 +170,11 @@ export class SqliteMigrationLedger implements MigrationLedger {
   ): Promise<RecordClaim> {
     const outcome = await this.outcomeOf(jobId, position);
     if (outcome !== undefined && isFinalStatus(outcome.status)) return 'final';
-    const key = claimKey(jobId, position);
-    const held = this.#claims.get(key);
-    if (held !== undefined && held.leaseUntil > this.#now()) return 'busy';
-    this.#claims.set(key, { ...claim });
-    return 'claimed';
+    return this.#claims.claim(jobId, position, claim);
   }
 
   async releaseRecord(jobId: string, position: number, token: string): Promise<void> {
-    const key = claimKey(jobId, position);
-    if (this.#claims.get(key)?.token === token) this.#claims.delete(key);
+    this.#claims.release(jobId, position, token);
   }
 
   async outcomeOf(jobId: string, position: number): Promise<RecordOutcome | undefined> {
@@ -296,8 +293,4 @@ export class SqliteMigrationLedger implements MigrationLedger {
       throw error;
     }
   }
-}
-
-function claimKey(jobId: string, position: number): string {
-  return `${jobId}\n${position}`;
 }
