@@ -474,34 +474,12 @@ function decidePasswordRecord(
   if (indexedLine !== undefined) {
     if (indexedLine === origin.line) return { action: 'joined' };
     // A second record for the same user: the first one's hash is the one imported.
-    return {
-      action: 'settle',
-      outcomes: [
-        {
-          origin,
-          kind: 'joined',
-          sourceId,
-          status: 'unchanged',
-          reason: `duplicate_of_line:${indexedLine}`,
-        },
-      ],
-    };
+    return settledUnchanged(origin, sourceId, `duplicate_of_line:${indexedLine}`);
   }
   if (context.passwordsAlone) {
     const winner = context.duplicates.mergedInto(parsed.user.email, recordPosition(origin));
     if (winner !== undefined) {
-      return {
-        action: 'settle',
-        outcomes: [
-          {
-            origin,
-            kind: 'joined',
-            sourceId,
-            status: 'unchanged',
-            reason: mergeReason(winner, origin),
-          },
-        ],
-      };
+      return settledUnchanged(origin, sourceId, mergeReason(winner, origin));
     }
     // Read on its own, a password export most likely follows its users: look up, then update.
     return enqueueUser(
@@ -709,6 +687,14 @@ async function* reshapedRecords(
       record.fields === undefined ? record : { ...record, fields: reshape(record.fields) },
     );
   }
+}
+
+/** A record folded into another one's user (a second hash, a merged email): nothing to send. */
+function settledUnchanged(origin: RecordOrigin, sourceId: string, reason: string): SplitDecision {
+  return {
+    action: 'settle',
+    outcomes: [{ origin, kind: 'joined', sourceId, status: 'unchanged', reason }],
+  };
 }
 
 /** A set of line numbers as a growing bitmap: an eighth of a byte per line of the file. */

@@ -1,27 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WritePacer } from '../../../src/import/write-pacer.ts';
-
-/**
- * A clock that only moves when the pacer sleeps (or the test says so). A sleep ends at the time
- * it was asked to, so concurrent sleeps overlap as real ones would.
- */
-function fakeTime(startMs = 1_000_000) {
-  let nowMs = startMs;
-  const sleeps: number[] = [];
-  return {
-    now: () => nowMs,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      const wakeAt = nowMs + ms;
-      await Promise.resolve();
-      nowMs = Math.max(nowMs, wakeAt);
-    },
-    advance: (ms: number) => {
-      nowMs += ms;
-    },
-    sleeps,
-  };
-}
+import { fakeTime } from '../../helpers/fake-time.ts';
 
 describe('Class: WritePacer', () => {
   describe('Method: acquire()', () => {

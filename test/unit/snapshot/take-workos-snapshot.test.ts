@@ -7,22 +7,8 @@ import {
   takeWorkOsSnapshot,
 } from '../../../src/snapshot/take-workos-snapshot.ts';
 import { WorkOsSnapshot } from '../../../src/snapshot/workos-snapshot.ts';
+import { fakeTime } from '../../helpers/fake-time.ts';
 import { InMemoryUserDirectory } from '../../helpers/in-memory-user-directory.ts';
-
-/** A clock that moves only when something sleeps on it. */
-function fakeTime(startMs = 1_000_000) {
-  let nowMs = startMs;
-  const sleeps: number[] = [];
-  return {
-    now: () => nowMs,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      nowMs += ms;
-    },
-    sleeps,
-    elapsedMs: () => nowMs - startMs,
-  };
-}
 
 function directoryWith(count: number): InMemoryUserDirectory {
   const directory = new InMemoryUserDirectory();

@@ -27,12 +27,7 @@ import {
   routeNotFound,
   throwIfIssues,
 } from './route-helpers.ts';
-import {
-  checkMetadataSize,
-  mergeMetadata,
-  type ValidationIssue,
-  validationFailed,
-} from './user-validation.ts';
+import { patchedMetadata, type ValidationIssue } from './user-validation.ts';
 
 const routes: Route[] = [
   { method: 'POST', pattern: [], handle: createOrganization },
@@ -207,13 +202,7 @@ async function updateOrganization(
   if (current === undefined) throw entityNotFound('Organization', id);
   const changes = parseOrganizationChanges(parseJsonObject(request.rawBody));
   assertExternalIdFree(context, changes.externalId, id);
-  const metadata =
-    changes.metadataPatch === undefined
-      ? current.metadata
-      : mergeMetadata(current.metadata, changes.metadataPatch);
-  const issues: ValidationIssue[] = [];
-  checkMetadataSize(metadata, issues);
-  if (issues.length > 0) throw validationFailed(issues);
+  const metadata = patchedMetadata(current.metadata, changes.metadataPatch);
   const now = context.now().toISOString();
   const updated: EmulatedOrganization = {
     ...current,

@@ -1,8 +1,8 @@
 import type { DomainState } from './organization-store.ts';
 import {
-  checkMetadataSize,
   readExternalId,
   readMetadata,
+  readNewMetadata,
   type ValidationIssue,
   validationFailed,
 } from './user-validation.ts';
@@ -41,13 +41,7 @@ export function parseNewOrganization(body: Record<string, unknown>): NewOrganiza
   const name = readName(body.name, issues);
   const domains = readDomainData(body.domain_data, issues);
   const externalId = readExternalId(body.external_id, issues);
-  const metadataPatch = readMetadata(body.metadata, { nullDeletes: false }, issues);
-  const metadata = Object.fromEntries(
-    Object.entries(metadataPatch ?? {}).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
-    ),
-  );
-  checkMetadataSize(metadata, issues);
+  const metadata = readNewMetadata(body.metadata, issues);
   if (issues.length > 0 || name === undefined) throw validationFailed(issues);
   return { name, domains: domains ?? [], externalId: externalId ?? null, metadata };
 }

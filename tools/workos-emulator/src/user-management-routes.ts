@@ -23,13 +23,11 @@ import {
 import { createRefreshToken, createUnsignedAccessToken } from './session-tokens.ts';
 import { type EmulatedUser, type ListUsersQuery, toUserResponseBody } from './user-store.ts';
 import {
-  checkMetadataSize,
-  mergeMetadata,
   type PasswordInput,
   parseNewUser,
   parseUserChanges,
+  patchedMetadata,
   type ValidationIssue,
-  validationFailed,
 } from './user-validation.ts';
 
 const routes: Route[] = [
@@ -229,13 +227,7 @@ async function updateUser(
   const current = context.users.get(id);
   if (current === undefined) throw userNotFound(id);
   assertUnique(context, { email: changes.email, externalId: changes.externalId }, id);
-  const metadata =
-    changes.metadataPatch === undefined
-      ? current.metadata
-      : mergeMetadata(current.metadata, changes.metadataPatch);
-  const issues: ValidationIssue[] = [];
-  checkMetadataSize(metadata, issues);
-  if (issues.length > 0) throw validationFailed(issues);
+  const metadata = patchedMetadata(current.metadata, changes.metadataPatch);
   const updated: EmulatedUser = {
     ...current,
     email: changes.email ?? current.email,

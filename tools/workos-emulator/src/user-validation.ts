@@ -77,13 +77,7 @@ export function parseNewUser(body: Record<string, unknown>): NewUserInput {
   const lastName = readOptionalString(body, 'last_name', issues);
   const name = readOptionalString(body, 'name', issues);
   const externalId = readExternalId(body.external_id, issues);
-  const metadataPatch = readMetadata(body.metadata, { nullDeletes: false }, issues);
-  const metadata = Object.fromEntries(
-    Object.entries(metadataPatch ?? {}).filter(
-      (entry): entry is [string, string] => typeof entry[1] === 'string',
-    ),
-  );
-  checkMetadataSize(metadata, issues);
+  const metadata = readNewMetadata(body.metadata, issues);
   const password = readPassword(body, issues);
   if (issues.length > 0) throw validationFailed(issues);
   return {
@@ -137,6 +131,33 @@ export function mergeMetadata(
     else merged[key] = value;
   }
   return merged;
+}
+
+/**
+ * The metadata a create stores: the body's string entries (a null on create deletes nothing),
+ * within the key limit.
+ */
+export function readNewMetadata(value: unknown, issues: ValidationIssue[]): Record<string, string> {
+  const patch = readMetadata(value, { nullDeletes: false }, issues);
+  const metadata = Object.fromEntries(
+    Object.entries(patch ?? {}).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
+  checkMetadataSize(metadata, issues);
+  return metadata;
+}
+
+/** What an update stores: the patch applied to what is held, refused past the key limit. */
+export function patchedMetadata(
+  current: Record<string, string>,
+  patch: Record<string, string | null> | undefined,
+): Record<string, string> {
+  const metadata = patch === undefined ? current : mergeMetadata(current, patch);
+  const issues: ValidationIssue[] = [];
+  checkMetadataSize(metadata, issues);
+  if (issues.length > 0) throw validationFailed(issues);
+  return metadata;
 }
 
 /** The per-user key limit applies to what is stored, so it is checked after a merge. */
