@@ -48,6 +48,10 @@ export class TimedUserDirectory implements UserDirectory {
     return updated;
   }
 
+  getUser(userId: string): Promise<DirectoryUser | undefined> {
+    return this.#inner.getUser(userId);
+  }
+
   findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined> {
     return this.#inner.findUserByExternalId(externalId);
   }

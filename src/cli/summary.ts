@@ -26,6 +26,11 @@ export interface MigrationSummary {
   users: OutcomeCounts;
   organizations: OutcomeCounts;
   memberships: OutcomeCounts;
+  /**
+   * WorkOS users imported from the source earlier that the export no longer holds: `unchanged`
+   * when only reported, `updated` when removed, `failed` when a removal kept failing.
+   */
+  absentFromExport: OutcomeCounts;
   records: {
     read: number;
     /** Records that are not a user of their own: they end in the state of the user they joined. */
@@ -46,6 +51,7 @@ export interface MigrationSummary {
     users: Partial<Record<RecordStatus, ReasonCounts>>;
     organizations: Partial<Record<RecordStatus, ReasonCounts>>;
     memberships: Partial<Record<RecordStatus, ReasonCounts>>;
+    absentFromExport: Partial<Record<RecordStatus, ReasonCounts>>;
     joined: ReasonCounts;
   };
   /** Counted as the calls went out, for any WorkOS (the API or the emulator). */
@@ -83,6 +89,7 @@ export function summarizeMigration(
     users: countsByKind.user,
     organizations: countsByKind.organization,
     memberships: countsByKind.membership,
+    absentFromExport: countsByKind.absent,
     records: {
       read: result.jobs.reduce((total, job) => total + job.read, 0),
       joinedIntoUser: totalOf(countsByKind.joined),
@@ -100,6 +107,7 @@ export function summarizeMigration(
       users: reasonsOf('user'),
       organizations: reasonsOf('organization'),
       memberships: reasonsOf('membership'),
+      absentFromExport: reasonsOf('absent'),
       joined: groupedReasonCounts(result.outcomes, (outcome) => outcome.kind === 'joined'),
     },
     workosCalls: { ...result.workosCalls },
@@ -119,6 +127,7 @@ export function formatMigrationSummary(summary: MigrationSummary): string {
       organization: summary.organizations,
       membership: summary.memberships,
       joined: emptyOutcomeCounts(),
+      absent: summary.absentFromExport,
     },
     summary.records,
     summary.reasons,
@@ -152,11 +161,22 @@ export function formatWorkOsCalls({ writes, reads, rateLimited }: WorkOsCallCoun
 }
 
 const labelWidth = 22;
-const kindLabels = { user: 'users', organization: 'organizations', membership: 'memberships' };
+const kindLabels = {
+  user: 'users',
+  organization: 'organizations',
+  membership: 'memberships',
+  absent: 'absent from the export',
+} as const;
+const reasonKeys = {
+  user: 'users',
+  organization: 'organizations',
+  membership: 'memberships',
+  absent: 'absentFromExport',
+} as const;
 
 /**
- * The counts as blocks of aligned lines: users always, organizations and memberships when the
- * job has any, then the records read and those joined into a user. Shared by `migrate local`
+ * The counts as blocks of aligned lines: users always, organizations, memberships and users
+ * absent from the export when the job has any, then the records read and those joined into a user. Shared by `migrate local`
  * and `status`, which knows no reasons.
  */
 export function formatCountBlocks(
@@ -164,7 +184,7 @@ export function formatCountBlocks(
   records: { read: number; joinedIntoUser: number },
   reasons?: MigrationSummary['reasons'],
 ): string[] {
-  const kinds = (['user', 'organization', 'membership'] as const).filter(
+  const kinds = (['user', 'organization', 'membership', 'absent'] as const).filter(
     (kind) => kind === 'user' || totalOf(countsByKind[kind]) > 0,
   );
   const numbers = [
@@ -178,10 +198,7 @@ export function formatCountBlocks(
   const lines: string[] = [];
   for (const kind of kinds) {
     lines.push(`  ${kindLabels[kind]}`);
-    const kindReasons =
-      reasons?.[
-        kind === 'user' ? 'users' : kind === 'organization' ? 'organizations' : 'memberships'
-      ];
+    const kindReasons = reasons?.[reasonKeys[kind]];
     for (const status of recordStatuses) {
       lines.push(row(status, countsByKind[kind][status], kindReasons?.[status]));
     }

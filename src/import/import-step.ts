@@ -9,6 +9,7 @@ import {
   type WorkOsTiming,
 } from './paced-directory.ts';
 import { sendPasswordReset, shouldSendPasswordReset } from './password-reset.ts';
+import { removeAbsentUser } from './remove-absent-user.ts';
 import { removeBlockedUser } from './remove-blocked-user.ts';
 import { upsertOrganization } from './upsert-organization.ts';
 import { upsertUser } from './upsert-user.ts';
@@ -69,6 +70,10 @@ export async function importStep(
         ...(result.workosUserId === undefined ? {} : { workosId: result.workosUserId }),
         reason: result.reason,
       };
+    }
+    case 'absent_user': {
+      const result = await removeAbsentUser(directory, message.absentUser);
+      return { status: result.status, workosId: result.workosUserId, reason: result.reason };
     }
     case 'organization': {
       const result = await upsertOrganization(

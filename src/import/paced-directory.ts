@@ -55,6 +55,7 @@ export function pacedUserDirectory(
       inWriteSlot(slots, () => timed(timing, () => directory.createUser(user))),
     updateUser: (userId: string, changes: DirectoryUserChanges): Promise<DirectoryUser> =>
       inWriteSlot(slots, () => timed(timing, () => directory.updateUser(userId, changes))),
+    getUser: (userId: string) => timed(timing, () => directory.getUser(userId)),
     findUserByExternalId: (externalId: string) =>
       timed(timing, () => directory.findUserByExternalId(externalId)),
     findUserByEmail: (email: string) => timed(timing, () => directory.findUserByEmail(email)),

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { DuplicateUserError, PermanentImportError, TransientImportError } from '../errors.ts';
+import { importDigestOf, parseStoredDigest, passwordDigestOf } from '../model/import-digest.ts';
 import type { ImportUser } from '../model/import-message.ts';
 import { importMetadataKeys } from '../model/import-metadata.ts';
 import type {
@@ -214,44 +214,4 @@ function importMetadataOf(
     [importMetadataKeys.source]: user.source,
     [importMetadataKeys.digest]: password === undefined ? digest : `${digest}.${password}`,
   };
-}
-
-function parseStoredDigest(value: string | undefined): { record?: string; password?: string } {
-  if (value === undefined) return {};
-  const [record, password] = value.split('.');
-  return { ...(record ? { record } : {}), ...(password ? { password } : {}) };
-}
-
-/**
- * A fingerprint of the password hash alone (salted by the hash itself, so it reveals nothing).
- * The salt position counts only when set, so the digests of every other hash stay as they were.
- */
-function passwordDigestOf(user: ImportUser): string | undefined {
-  if (user.passwordHash === undefined || user.passwordHashType === undefined) return undefined;
-  const position = user.passwordSaltPosition === undefined ? '' : `\n${user.passwordSaltPosition}`;
-  return createHash('sha256')
-    .update(`${user.passwordHashType}\n${user.passwordHash}${position}`)
-    .digest('base64url')
-    .slice(0, 16);
-}
-
-/**
- * A fingerprint of everything the import writes. It is a truncated SHA-256 over the exported
- * fields, stored in the user's metadata: equal fingerprints mean nothing to write. It cannot be
- * turned back into a password hash, and a password hash's own salt makes it useless for
- * guessing passwords.
- */
-export function importDigestOf(user: ImportUser): string {
-  const canonical = JSON.stringify([
-    user.email.toLowerCase(),
-    user.emailVerified,
-    user.firstName ?? null,
-    user.lastName ?? null,
-    user.passwordHash ?? null,
-    user.passwordHashType ?? null,
-    Object.entries(user.metadata ?? {}).sort(([a], [b]) => a.localeCompare(b)),
-    // Last and only when set: digests of users without a salt position stay as they were.
-    ...(user.passwordSaltPosition === undefined ? [] : [user.passwordSaltPosition]),
-  ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 22);
 }

@@ -16,6 +16,8 @@ import {
   recordKindOfMessage,
 } from '../model/outcome.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
+import { type SnapshotProgress, takeWorkOsSnapshot } from '../snapshot/take-workos-snapshot.ts';
+import type { WorkOsSnapshot } from '../snapshot/workos-snapshot.ts';
 import { jobOfFiles } from '../split/job-source.ts';
 import { runSplit } from '../split/run-split.ts';
 import {
@@ -70,6 +72,14 @@ export interface LocalMigrationOptions {
   signal?: AbortSignal;
   /** Records between split checkpoints (100 by default): what a resumed run reads again. */
   checkpointEvery?: number;
+  /**
+   * What the WorkOS environment holds, for the split to diff against (see `runSplit`): `take`
+   * lists it first, in this process, paced to the read budget; a snapshot read from a file is
+   * used as it is. None: every record goes to the consumer.
+   */
+  snapshot?: 'take' | WorkOsSnapshot;
+  /** Told after each page of the listing, when the run takes its snapshot. */
+  onSnapshotPage?: (progress: SnapshotProgress) => void;
 }
 
 /** How a job of the run began, and where it stands. */
@@ -96,6 +106,8 @@ export interface LocalMigrationResult {
   /** True when `signal` stopped the run before every record was settled. */
   interrupted: boolean;
   runs: LocalJobRun[];
+  /** The snapshot the split diffed against: users it held, and pages this run read for it. */
+  snapshot?: { users: number; pagesRead: number; rateLimited: number };
 }
 
 /**
@@ -163,7 +175,24 @@ export async function runLocalMigration(
   });
 
   const splits: LocalJobSplit[] = [];
+  let snapshotTaken: LocalMigrationResult['snapshot'];
   try {
+    const snapshot =
+      options.snapshot === 'take'
+        ? await takeWorkOsSnapshot({
+            directory,
+            ...(options.onSnapshotPage === undefined ? {} : { onPage: options.onSnapshotPage }),
+          })
+        : options.snapshot === undefined
+          ? undefined
+          : { snapshot: options.snapshot, pagesRead: 0, rateLimited: 0 };
+    if (snapshot !== undefined) {
+      snapshotTaken = {
+        users: snapshot.snapshot.size,
+        pagesRead: snapshot.pagesRead,
+        rateLimited: snapshot.rateLimited,
+      };
+    }
     for (const job of options.files) {
       if (stopped.aborted) break;
       splits.push(
@@ -171,6 +200,7 @@ export async function runLocalMigration(
           ledger,
           checkpoints,
           signal: stopped,
+          ...(snapshot === undefined ? {} : { snapshot: snapshot.snapshot }),
         }),
       );
     }
@@ -203,6 +233,7 @@ export async function runLocalMigration(
     workosCalls: { ...workosCalls },
     interrupted,
     runs,
+    ...(snapshotTaken === undefined ? {} : { snapshot: snapshotTaken }),
   };
 }
 
@@ -235,7 +266,13 @@ async function splitLocalJob(
     ledger,
     checkpoints,
     signal,
-  }: { ledger: MigrationLedger; checkpoints: SettledCheckpoints; signal: AbortSignal },
+    snapshot,
+  }: {
+    ledger: MigrationLedger;
+    checkpoints: SettledCheckpoints;
+    signal: AbortSignal;
+    snapshot?: WorkOsSnapshot;
+  },
 ): Promise<LocalJobSplit> {
   const jobId = await localJobIdOf(paths);
   const sourceFile = paths.length === 1 ? (paths[0] as string) : `${paths.length} files`;
@@ -258,6 +295,7 @@ async function splitLocalJob(
       start: { afterLine: claim.resumeAfterLine, read: claim.read, enqueued: claim.enqueued },
       checkpointEvery: options.checkpointEvery ?? 100,
       shouldYield: () => signal.aborted,
+      ...(snapshot === undefined ? {} : { snapshot }),
     },
     {
       sink: checkpoints.sink(inProcessImportMessageSink(queue)),

@@ -232,18 +232,43 @@ export const blockedUserMessageSchema = z.object({
 });
 export type BlockedUserMessage = z.input<typeof blockedUserMessageSchema>;
 
+/**
+ * A WorkOS user this tool imported from the job's source that the job's export no longer holds
+ * (deleted or blocked in the source since the import), in a job that asked to remove such users.
+ * Named by its WorkOS id, from the environment's snapshot: nothing of the person travels.
+ */
+export const absentUserSchema = z.object({
+  workosUserId: z.string().min(1),
+  /** The job's source, compared with the WorkOS user's `import_source` metadata again. */
+  source: z.string().min(1),
+  /** Remove the user even when they have signed in to WorkOS since the import. */
+  removeSignedIn: z.boolean().optional(),
+  /** The user had signed in when the snapshot listed them (the consumer reads them again). */
+  signedInWhenListed: z.boolean().optional(),
+});
+export type AbsentUser = z.infer<typeof absentUserSchema>;
+
+export const absentUserMessageSchema = z.object({
+  ...messageEnvelope,
+  kind: z.literal('absent_user'),
+  absentUser: absentUserSchema,
+});
+export type AbsentUserMessage = z.input<typeof absentUserMessageSchema>;
+
 /** The body of one queue message. Messages without `kind` are users (the first version). */
 export const importMessageSchema = z.union([
   userMessageSchema,
   organizationMessageSchema,
   membershipMessageSchema,
   blockedUserMessageSchema,
+  absentUserMessageSchema,
 ]);
 export type ImportMessage =
   | UserMessage
   | OrganizationMessage
   | MembershipMessage
-  | BlockedUserMessage;
+  | BlockedUserMessage
+  | AbsentUserMessage;
 export type ParsedImportMessage = z.output<typeof importMessageSchema>;
 
 /** The source id of whatever the message imports: for the ledger and the dead-letter report. */
@@ -251,6 +276,7 @@ export function sourceIdOf(message: ImportMessage): string {
   if ('user' in message) return message.user.sourceId;
   if ('organization' in message) return message.organization.sourceId;
   if ('blockedUser' in message) return message.blockedUser.sourceId;
+  if ('absentUser' in message) return message.absentUser.workosUserId;
   return message.membership.sourceId;
 }
 

@@ -41,6 +41,14 @@ export const manifestOptionsSchema = jobOptionsSchema
      * they are rejected (`orphan_password`) otherwise.
      */
     importOrphanPasswords: z.boolean().optional(),
+    /**
+     * Remove, paced, the WorkOS users imported from this source that the job's export no longer
+     * holds (deleted or blocked in the source since). Only for a job whose export is the source's
+     * whole list of users; they are only reported (`absent_from_export`) otherwise.
+     */
+    removeAbsentUsers: z.boolean().optional(),
+    /** With `removeAbsentUsers`: remove those who have signed in to WorkOS too (kept otherwise). */
+    removeSignedInAbsentUsers: z.boolean().optional(),
     /** Source role name → WorkOS role slug, for memberships. */
     roleSlugs: z.record(z.string(), z.string().min(1)).optional(),
     firebase: firebaseParametersSchema.optional(),

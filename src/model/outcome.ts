@@ -12,9 +12,11 @@ export type RecordStatus = (typeof recordStatuses)[number];
 /**
  * What a record is about. `joined`: a record folded into another record's user (a password line
  * joined into its user, a duplicate email merged into the record that wins): it ends in that
- * user's state but is not a user of its own, so it never counts as one.
+ * user's state but is not a user of its own, so it never counts as one. `absent`: a WorkOS user
+ * imported from the job's source earlier that the job's export no longer holds (listed after the
+ * export's own records, from the environment's snapshot).
  */
-export const recordKinds = ['user', 'organization', 'membership', 'joined'] as const;
+export const recordKinds = ['user', 'organization', 'membership', 'joined', 'absent'] as const;
 export type RecordKind = (typeof recordKinds)[number];
 
 export interface RecordOutcome {
@@ -41,6 +43,7 @@ export function emptyOutcomeCountsByKind(): OutcomeCountsByKind {
     organization: emptyOutcomeCounts(),
     membership: emptyOutcomeCounts(),
     joined: emptyOutcomeCounts(),
+    absent: emptyOutcomeCounts(),
   };
 }
 
@@ -75,6 +78,8 @@ export function recordKindOfMessage(kind: ImportMessage['kind'] | undefined): Re
       return 'organization';
     case 'membership':
       return 'membership';
+    case 'absent_user':
+      return 'absent';
     default:
       return 'user';
   }

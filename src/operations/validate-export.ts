@@ -1,13 +1,17 @@
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
 import type { PipelineLogger } from '../logger.ts';
 import {
+  type AbsentUser,
+  type AbsentUserMessage,
   type BlockedUserMessage,
   type ImportMessage,
+  type ImportUser,
   recordPosition,
 } from '../model/import-message.ts';
 import type { ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
-import type { RecordOutcome } from '../model/outcome.ts';
+import type { OutcomeCounts, RecordOutcome } from '../model/outcome.ts';
 import type { ImportMessageSink } from '../queue/queue-types.ts';
+import type { WorkOsSnapshot } from '../snapshot/workos-snapshot.ts';
 import { jobOfFiles } from '../split/job-source.ts';
 import type { JobToSplit } from '../split/plan-split.ts';
 import { runSplit } from '../split/run-split.ts';
@@ -35,6 +39,33 @@ export interface ValidationSummary {
   notes: Record<string, number>;
   /** Every settled record (rejected or merged), in file and line order, for a report. */
   settled: RecordOutcome[];
+  /** What the run will do in WorkOS, when the job was read against a snapshot of it. */
+  againstWorkos?: WorkOsPlan;
+}
+
+/**
+ * A job read against a snapshot of the WorkOS environment: each user's outcome as the run will
+ * record it, and the writes it will cost. Users whose email WorkOS holds under a user from
+ * elsewhere are decided by the consumer (`decidedInWorkos`): failed, or linked and updated when
+ * the job overwrites existing users.
+ */
+export interface WorkOsPlan {
+  /** Users the environment held when it was listed. */
+  environmentUsers: number;
+  /** Users (records of their own) by the outcome the run will record. */
+  users: Pick<OutcomeCounts, 'created' | 'updated' | 'unchanged' | 'rejected'>;
+  /** The users left unchanged because WorkOS has their email already, by why. */
+  unchangedBecause: { mergedIntoExistingUser: number; existingUserNotOverwritten: number };
+  decidedInWorkos: number;
+  absentFromExport: { listed: number; signedIn: number; toRemove: number };
+  /**
+   * WorkOS writes the run makes: a create or an update per user, a delete per absent user
+   * removed, and at most two for each user decided in WorkOS and each blocked user it holds.
+   */
+  writes: { expected: number; atMost: number };
+  /** The writes at the target rate (the listing of the snapshot aside). */
+  estimatedSeconds: number;
+  writesPerSecond: number;
 }
 
 export interface ValidateExportOptions {
@@ -43,6 +74,10 @@ export interface ValidateExportOptions {
   format?: SourceFormat;
   options?: ManifestOptions;
   examplesPerReason?: number;
+  /** Read the job against what WorkOS holds: the summary then says what the run will do. */
+  snapshot?: WorkOsSnapshot;
+  /** The run's target, for the plan's time (the default of `migrate local`'s `--rate`). */
+  writesPerSecond?: number;
 }
 
 const silentLogger: PipelineLogger = {
@@ -62,6 +97,8 @@ export async function validateExport({
   format,
   options,
   examplesPerReason = 3,
+  snapshot,
+  writesPerSecond = 45,
 }: ValidateExportOptions): Promise<ValidationSummary> {
   const jobId = 'job_validate';
 
@@ -81,10 +118,20 @@ export async function validateExport({
     settled: [],
   };
   const blockedOutcomes: RecordOutcome[] = [];
+  const plan = snapshot === undefined ? undefined : emptyPlan(snapshot, writesPerSecond);
   const sink: ImportMessageSink = {
     async enqueue(message) {
-      if ('blockedUser' in message) blockedOutcomes.push(...blockedUserOutcomes(message));
-      else countMessage(summary, message);
+      if ('blockedUser' in message) {
+        blockedOutcomes.push(...blockedUserOutcomes(message));
+        if (plan !== undefined) plan.writes.atMost += 1;
+      } else if ('absentUser' in message) {
+        if (plan !== undefined) planAbsentUser(plan, message.absentUser);
+      } else {
+        countMessage(summary, message);
+        if (plan !== undefined && snapshot !== undefined && 'user' in message) {
+          planUserMessage(plan, snapshot, message.user);
+        }
+      }
     },
     async flush() {},
   };
@@ -97,6 +144,7 @@ export async function validateExport({
         ...(format === undefined ? {} : { format }),
         ...(options === undefined ? {} : { options }),
       }),
+      ...(snapshot === undefined ? {} : { snapshot }),
     },
     { sink, ledger, logger: silentLogger },
   );
@@ -105,8 +153,20 @@ export async function validateExport({
   const settled = [...(await collect(ledger.listOutcomes(jobId))), ...blockedOutcomes].sort(
     (a, b) => recordPosition(a.origin) - recordPosition(b.origin),
   );
+  let settledJoinedLines = 0;
   for (const outcome of settled) {
     summary.settled.push(outcome);
+    if (plan !== undefined) planSettledOutcome(plan, outcome);
+    if (outcome.kind === 'absent') continue;
+    if (outcome.kind === 'joined' && outcome.reason?.startsWith('joined_into_line:')) {
+      // A password line settled with its user (one the snapshot shows unchanged, say).
+      settledJoinedLines += 1;
+      continue;
+    }
+    if (outcome.kind === 'user' && outcome.workosUserId !== undefined) {
+      // Settled against the snapshot: the plan counts it.
+      continue;
+    }
     if (outcome.status === 'rejected') {
       summary.rejected += 1;
       const reason = outcome.reason ?? 'unknown';
@@ -126,8 +186,62 @@ export async function validateExport({
     summary.toImport.users -
     summary.toImport.organizations -
     summary.toImport.memberships -
-    summary.settled.length;
+    (summary.settled.length - settledJoinedLines) -
+    // An absent user of the snapshot removed is a message, not a record of the export.
+    (plan === undefined ? 0 : plan.absentFromExport.toRemove);
+  if (plan !== undefined) {
+    plan.writes.expected +=
+      plan.users.created + plan.users.updated + plan.absentFromExport.toRemove;
+    plan.writes.atMost += plan.writes.expected + 2 * plan.decidedInWorkos;
+    plan.estimatedSeconds = Math.ceil(plan.writes.expected / writesPerSecond);
+    summary.againstWorkos = plan;
+  }
   return summary;
+}
+
+function emptyPlan(snapshot: WorkOsSnapshot, writesPerSecond: number): WorkOsPlan {
+  return {
+    environmentUsers: snapshot.size,
+    users: { created: 0, updated: 0, unchanged: 0, rejected: 0 },
+    unchangedBecause: { mergedIntoExistingUser: 0, existingUserNotOverwritten: 0 },
+    decidedInWorkos: 0,
+    absentFromExport: { listed: 0, signedIn: 0, toRemove: 0 },
+    writes: { expected: 0, atMost: 0 },
+    estimatedSeconds: 0,
+    writesPerSecond,
+  };
+}
+
+/** A user the split sends: an update of the user WorkOS holds, a create, or WorkOS's to decide. */
+function planUserMessage(plan: WorkOsPlan, snapshot: WorkOsSnapshot, user: ImportUser): void {
+  if (snapshot.findByExternalId(user.externalId) !== undefined) plan.users.updated += 1;
+  else if (snapshot.findByEmail(user.email) !== undefined) plan.decidedInWorkos += 1;
+  else plan.users.created += 1;
+}
+
+function planAbsentUser(plan: WorkOsPlan, absent: AbsentUser): void {
+  const listed = plan.absentFromExport;
+  listed.listed += 1;
+  if (absent.signedInWhenListed) listed.signedIn += 1;
+  if (absent.removeSignedIn || !absent.signedInWhenListed) listed.toRemove += 1;
+}
+
+/** A user settled at split time (against the snapshot, or rejected), or an absent one listed. */
+function planSettledOutcome(plan: WorkOsPlan, outcome: RecordOutcome): void {
+  if (outcome.kind === 'absent') {
+    plan.absentFromExport.listed += 1;
+    if (outcome.reason === 'absent_from_export_signed_in') plan.absentFromExport.signedIn += 1;
+    return;
+  }
+  if (outcome.kind !== 'user') return;
+  if (outcome.status === 'rejected') plan.users.rejected += 1;
+  if (outcome.status !== 'unchanged') return;
+  plan.users.unchanged += 1;
+  if (outcome.reason === 'merged_into_existing_user') {
+    plan.unchangedBecause.mergedIntoExistingUser += 1;
+  } else if (outcome.reason === 'existing_user_not_overwritten') {
+    plan.unchangedBecause.existingUserNotOverwritten += 1;
+  }
 }
 
 /**
@@ -159,7 +273,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 function countMessage(
   summary: ValidationSummary,
-  message: Exclude<ImportMessage, BlockedUserMessage>,
+  message: Exclude<ImportMessage, BlockedUserMessage | AbsentUserMessage>,
 ): void {
   if ('organization' in message) {
     summary.toImport.organizations += 1;
@@ -218,7 +332,32 @@ export function formatValidationSummary(summary: ValidationSummary): string {
     lines.push('Other notes:');
     for (const [code, count] of sortedEntries(summary.notes)) lines.push(`    ${code}: ${count}`);
   }
+  if (summary.againstWorkos !== undefined) lines.push(...formatPlan(summary.againstWorkos));
   return lines.join('\n');
+}
+
+/** The plan against WorkOS, in the terms the run's summary will use. */
+function formatPlan(plan: WorkOsPlan): string[] {
+  const { users, unchangedBecause, absentFromExport, writes } = plan;
+  const minutes = plan.estimatedSeconds / 60;
+  return [
+    '',
+    `Against WorkOS (${plan.environmentUsers} users in the environment):`,
+    `  users created: ${users.created}`,
+    `  users updated: ${users.updated}`,
+    `  users unchanged: ${users.unchanged}` +
+      ` (merged into a user imported earlier: ${unchangedBecause.mergedIntoExistingUser},` +
+      ` existing user not overwritten: ${unchangedBecause.existingUserNotOverwritten})`,
+    `  users rejected: ${users.rejected}`,
+    ...(plan.decidedInWorkos === 0
+      ? []
+      : [
+          `  email held by a WorkOS user from elsewhere, decided when imported: ${plan.decidedInWorkos}`,
+        ]),
+    `  absent from the export: ${absentFromExport.listed} (signed in: ${absentFromExport.signedIn}, to remove: ${absentFromExport.toRemove})`,
+    `  WorkOS writes: ${writes.expected}${writes.atMost > writes.expected ? ` (at most ${writes.atMost})` : ''}, ` +
+      `about ${minutes < 1 ? `${plan.estimatedSeconds} s` : `${minutes.toFixed(1)} min`} at ${plan.writesPerSecond} writes/s`,
+  ];
 }
 
 function sortedEntries(counts: Record<string, number>): [string, number][] {

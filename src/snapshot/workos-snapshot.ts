@@ -12,6 +12,11 @@ export interface SnapshotUser {
   /** The user has signed in to WorkOS at least once (`lastSignInAt` is set). */
   signedIn: boolean;
   emailVerified: boolean;
+  /**
+   * WorkOS holds an external id for the user. One without is a user this tool did not create
+   * (a sign-up of the live application): found by email, it is never overwritten by default.
+   */
+  hasExternalId: boolean;
 }
 
 /*
@@ -44,6 +49,7 @@ const flagIdPacked = 4;
 const flagHasDigest = 8;
 const flagDigestPacked = 16;
 const flagDigestHasPassword = 32;
+const flagHasExternalId = 64;
 
 const sourceAt = 1;
 const idAt = 3;
@@ -65,7 +71,7 @@ const recordDigestChars = 22;
 const passwordDigestChars = 16;
 
 const magic = 0x31534f57; // "WOS1", little-endian
-const formatVersion = 1;
+const formatVersion = 2;
 const headerWords = 8;
 
 const encoder = new TextEncoder();
@@ -109,6 +115,12 @@ export class WorkOsSnapshot {
 
   findByExternalId(externalId: string): SnapshotUser | undefined {
     return this.#find(this.#byExternalId, 'externalId', externalId);
+  }
+
+  /** The entry (0 to `size` - 1) of the user with this external id, or -1: see `userAt`. */
+  entryOfExternalId(externalId: string): number {
+    fingerprintInto('externalId', externalId, lookupKey, 0);
+    return findRow(this.#byExternalId, lookupKey);
   }
 
   /** Case-insensitively, as WorkOS compares emails. */
@@ -219,7 +231,7 @@ export class WorkOsSnapshot {
     return new WorkOsSnapshot({ records, byExternalId, byEmail, heap, sources });
   }
 
-  /** Entry `entry`'s user: for `WorkOsSnapshotBuilder.addSnapshot`. */
+  /** Entry `entry`'s user (entries are numbered in listing order, from 0 to `size` - 1). */
   userAt(entry: number): SnapshotUser {
     const records = this.#records;
     const at = entry * recordBytes;
@@ -247,6 +259,7 @@ export class WorkOsSnapshot {
       ...(importSource === undefined ? {} : { importSource }),
       signedIn: (flags & flagSignedIn) !== 0,
       emailVerified: (flags & flagEmailVerified) !== 0,
+      hasExternalId: (flags & flagHasExternalId) !== 0,
     };
   }
 
@@ -318,6 +331,7 @@ export class WorkOsSnapshotBuilder {
       ...(importSource === undefined ? {} : { importSource }),
       signedIn: user.lastSignInAt !== null,
       emailVerified: user.emailVerified,
+      hasExternalId: user.externalId !== null && user.externalId !== '',
     });
     this.#byEmail = this.#withRoomForRow(this.#byEmail, this.#emailRows);
     fingerprintInto('email', user.email, this.#byEmail, this.#emailRows * rowWords);
@@ -379,6 +393,7 @@ export class WorkOsSnapshotBuilder {
     let flags = 0;
     if (user.signedIn) flags |= flagSignedIn;
     if (user.emailVerified) flags |= flagEmailVerified;
+    if (user.hasExternalId) flags |= flagHasExternalId;
     if (packedIdPattern.test(user.workosUserId)) {
       flags |= flagIdPacked;
       packChars(user.workosUserId.slice(userIdPrefix.length), crockford, 5, records, at + idAt);

@@ -8,6 +8,7 @@ import {
 } from '../model/import-message.ts';
 import type { FileKind, ManifestOptions, SourceFormat } from '../model/job-manifest.ts';
 import type { RecordKind, RecordOutcome } from '../model/outcome.ts';
+import type { WorkOsSnapshot } from '../snapshot/workos-snapshot.ts';
 import type { SourceOptions } from '../sources/export-source.ts';
 import { exportSources, organizationMappersFor } from '../sources/export-sources.ts';
 import { type RecordLayout, readExportRecordBatches } from '../sources/formats/export-records.ts';
@@ -24,6 +25,7 @@ import {
   duplicateEmailRank,
 } from './duplicate-emails.ts';
 import { type IndexedPassword, PasswordIndex, type PasswordJoin } from './password-index.ts';
+import { type AbsentSnapshotUser, SnapshotDiff } from './snapshot-diff.ts';
 import type { SplitDecision, SplitPass } from './split-export.ts';
 
 /** One file of a job, as the splitter reads it. */
@@ -49,15 +51,38 @@ export interface JobToSplit {
 /** Opens a file's bytes (gzip or plain; the reader detects which) from S3 or a disk. */
 export type OpenJobFile = (file: JobFile) => Promise<AsyncIterable<Uint8Array>>;
 
+export interface PlanSplitOptions {
+  /**
+   * What the WorkOS environment held before the job: users it holds as exported are settled
+   * without a message, changed ones sent as updates, and the users imported from the source that
+   * the export no longer holds are listed after the export's records (see `SnapshotDiff`).
+   */
+  snapshot?: WorkOsSnapshot;
+}
+
+/** The name the records of users absent from the export go by, in place of a file's. */
+export const absentFromExportSourceFile = 'absent_from_export';
+
 /**
  * Plans how a job is split: reads what must be known before the first message is sent (see
  * `planJoin`), then returns one pass per file deciding what each record becomes.
  * A continuation in a new invocation reads them again: the same files give the same plan.
  */
-export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise<SplitPass[]> {
+export async function planSplit(
+  job: JobToSplit,
+  openFile: OpenJobFile,
+  { snapshot }: PlanSplitOptions = {},
+): Promise<SplitPass[]> {
   const readRecords = async (file: JobFile, skipLine?: (line: number) => boolean) =>
     recordBatchesOf(file, job.format, await openFile(file), skipLine);
-  const plan = await planJoin(job, readRecords);
+  const diff =
+    snapshot === undefined
+      ? undefined
+      : new SnapshotDiff(snapshot, {
+          source: job.format,
+          ...(job.options.overwriteExistingUsers ? { overwriteExistingUsers: true } : {}),
+        });
+  const plan = await planJoin(job, readRecords, diff);
   const { passwords, passwordsFile, joinedLines, passwordLinesLeft } = plan;
 
   const consumerOptions = consumerOptionsOf(job.options);
@@ -72,8 +97,9 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
     importOrphanPasswords: job.options.importOrphanPasswords === true,
     source: job.format,
     expectsPasswordRecord: exportSources[job.format].expectsPasswordRecord ?? (() => false),
+    ...(diff === undefined ? {} : { snapshot: diff }),
   };
-  return job.files.map((file) => {
+  const passes = job.files.map((file): SplitPass => {
     const joined = file === passwordsFile && passwords !== undefined;
     return {
       ...(file.file === undefined ? {} : { file: file.file }),
@@ -91,6 +117,69 @@ export async function planSplit(job: JobToSplit, openFile: OpenJobFile): Promise
       recordKind: recordKindOfFile(file.kind),
     };
   });
+  // Only an export that lists users can tell who is gone (a password export alone cannot).
+  if (diff !== undefined && job.files.some((file) => file.kind === 'users')) {
+    passes.push(absentUsersPass(job, diff));
+  }
+  return passes;
+}
+
+/**
+ * The users imported from the job's source that no record of the export names, as records
+ * after the job's last file: each one reported (`absent_from_export`), or sent to be removed
+ * when the job asks. Their order is the snapshot's, so a continuation reads the same list.
+ */
+function absentUsersPass(job: JobToSplit, diff: SnapshotDiff): SplitPass {
+  const file = Math.max(0, ...job.files.map((jobFile) => jobFile.file ?? 0)) + 1;
+  const absent = new Map<number, AbsentSnapshotUser>();
+  const { removeAbsentUsers, removeSignedInAbsentUsers } = job.options;
+  return {
+    file,
+    sourceFile: absentFromExportSourceFile,
+    recordKind: 'absent',
+    open: function* () {
+      let line = 0;
+      let batch: ExportRecord[] = [];
+      for (const user of diff.absentUsers()) {
+        line += 1;
+        absent.set(line, user);
+        batch.push({ line, fields: {} });
+        if (batch.length >= maxJoinedBatch) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    },
+    decide: (record, origin) => {
+      const found = absent.get(record.line);
+      absent.delete(record.line);
+      if (found === undefined) return { action: 'none' };
+      const { workosUserId, signedIn } = found.user;
+      if (!removeAbsentUsers) {
+        const reason = signedIn ? 'absent_from_export_signed_in' : 'absent_from_export';
+        return {
+          action: 'settle',
+          outcomes: [{ origin, kind: 'absent', status: 'unchanged', workosUserId, reason }],
+        };
+      }
+      return {
+        action: 'enqueue',
+        message: {
+          version: 1,
+          kind: 'absent_user',
+          origin,
+          absentUser: {
+            workosUserId,
+            source: job.format,
+            ...(removeSignedInAbsentUsers ? { removeSignedIn: true } : {}),
+            ...(signedIn ? { signedInWhenListed: true } : {}),
+          },
+          deferrals: 0,
+        },
+      };
+    },
+  };
 }
 
 /** What a file's records are about: a password line that is not joined is a user of its own. */
@@ -150,6 +239,7 @@ const maxPlannedPasswordCharacters = 4 * 1024 * 1024;
 export async function planJoin(
   job: JobToSplit,
   readRecords: (file: JobFile) => Promise<AsyncIterable<ExportRecord[]>>,
+  diff?: SnapshotDiff,
 ): Promise<JoinPlan> {
   const passwordsFiles = job.files.filter((file) => file.kind === 'passwords');
   const usersFiles = job.files.filter((file) => file.kind === 'users');
@@ -173,6 +263,7 @@ export async function planJoin(
         if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
           continue;
         }
+        diff?.markNamed(externalIdFor(planned.sourceId));
         // A rejected user is in the join too: its password record must not create it on its
         // own (a blocked user, say).
         const userEntry = passwords?.addUser(planned.sourceId);
@@ -313,6 +404,8 @@ interface PassContext {
   source: SourceFormat;
   /** Whether the source's password export should hold a record for this user. */
   expectsPasswordRecord: (sourceId: string) => boolean;
+  /** The export against the environment's snapshot, when the job has one. */
+  snapshot?: SnapshotDiff;
 }
 
 function deciderFor(
@@ -407,8 +500,7 @@ function decideUser(
     return enqueueBlockedUser(parsed.sourceId, origin, context);
   }
   if (parsed.kind === 'rejected' && parsed.sourceId !== undefined) {
-    const joined = joinedPasswordOrigin(parsed.sourceId, context);
-    const outcomes: RecordOutcome[] = [
+    return settledWithJoined(
       {
         origin,
         kind: 'user',
@@ -416,17 +508,8 @@ function decideUser(
         status: 'rejected',
         reason: parsed.reason,
       },
-    ];
-    if (joined !== undefined) {
-      outcomes.push({
-        origin: joined,
-        kind: 'joined',
-        sourceId: parsed.sourceId,
-        status: 'rejected',
-        reason: `joined_into_line:${origin.line}`,
-      });
-    }
-    return { action: 'settle', outcomes };
+      joinedPasswordOrigin(parsed.sourceId, context),
+    );
   }
   if (parsed.kind !== 'user') return simpleDecision(parsed, origin, context, 'user');
   // One lookup serves both the hash and the line it joins.
@@ -512,25 +595,61 @@ function enqueueBlockedUser(
   context: PassContext,
 ): SplitDecision {
   const joined = joinedPasswordOrigin(sourceId, context);
+  const externalId = externalIdFor(sourceId);
+  if (
+    context.snapshot !== undefined &&
+    context.snapshot.userWithExternalId(externalId) === undefined
+  ) {
+    // The environment holds no user for them: nothing to remove, and no read to find that out.
+    return settledWithJoined(
+      { origin, kind: 'user', sourceId, status: 'rejected', reason: blockedReason },
+      joined,
+    );
+  }
   return {
     action: 'enqueue',
     message: {
       version: 1,
       kind: 'blocked_user',
       origin,
-      blockedUser: { sourceId, externalId: externalIdFor(sourceId), source: context.source },
+      blockedUser: { sourceId, externalId, source: context.source },
       deferrals: 0,
       ...(joined === undefined ? {} : { joined: [joined] }),
     },
   };
 }
 
+/**
+ * A user to import: sent to the consumer, unless the environment's snapshot shows there is
+ * nothing to write. A user the snapshot holds with other data is sent to be looked up and
+ * updated (one write, no refused create); one it does not hold, to be created.
+ */
 function enqueueUser(
   user: ImportUser,
   origin: RecordOrigin,
   context: PassContext,
   joined?: RecordOrigin,
 ): SplitDecision {
+  const verdict = context.snapshot?.decide(user);
+  if (verdict?.verdict === 'settle') {
+    const { status, workosUserId, reason } = verdict;
+    return settledWithJoined(
+      {
+        origin,
+        kind: 'user',
+        sourceId: user.sourceId,
+        status,
+        workosUserId,
+        ...(reason === undefined ? {} : { reason }),
+      },
+      joined,
+    );
+  }
+  if (verdict?.verdict === 'update') user = { ...user, existingLikely: true };
+  if (verdict?.verdict === 'create' && user.existingLikely) {
+    const { existingLikely: _, ...notInWorkos } = user;
+    user = notInWorkos;
+  }
   return {
     action: 'enqueue',
     message: {
@@ -687,6 +806,26 @@ async function* reshapedRecords(
       record.fields === undefined ? record : { ...record, fields: reshape(record.fields) },
     );
   }
+}
+
+/**
+ * A user settled at split time, and the password line joined into it in the same state, as the
+ * consumer records a joined line after its user.
+ */
+function settledWithJoined(
+  outcome: RecordOutcome,
+  joined: RecordOrigin | undefined,
+): SplitDecision {
+  const outcomes = [outcome];
+  if (joined !== undefined) {
+    outcomes.push({
+      ...outcome,
+      origin: joined,
+      kind: 'joined',
+      reason: `joined_into_line:${outcome.origin.line}`,
+    });
+  }
+  return { action: 'settle', outcomes };
 }
 
 /** A record folded into another one's user (a second hash, a merged email): nothing to send. */

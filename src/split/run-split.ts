@@ -1,5 +1,6 @@
+import type { WorkOsSnapshot } from '../snapshot/workos-snapshot.ts';
 import type { JobSource } from './job-source.ts';
-import { type JobToSplit, planSplit } from './plan-split.ts';
+import { absentFromExportSourceFile, type JobToSplit, planSplit } from './plan-split.ts';
 import {
   type SplitExportDependencies,
   type SplitExportInput,
@@ -17,6 +18,12 @@ export type SplitPhaseObserver = (phase: string) => void;
 export interface RunSplitInput extends Omit<SplitExportInput, 'passes'> {
   source: JobSource;
   onPhase?: SplitPhaseObserver;
+  /**
+   * What the WorkOS environment held before the job (`takeWorkOsSnapshot`): the split then
+   * settles unchanged users itself, sends changed ones as updates, and lists the users the export
+   * no longer holds. A continuation must be given the same snapshot.
+   */
+  snapshot?: WorkOsSnapshot;
 }
 
 export interface SplitRun {
@@ -33,18 +40,23 @@ export interface SplitRun {
  * record, they all do.
  */
 export async function runSplit(
-  { source, onPhase, ...split }: RunSplitInput,
+  { source, onPhase, snapshot, ...split }: RunSplitInput,
   deps: SplitExportDependencies,
 ): Promise<SplitRun> {
   onPhase?.('describe');
   const job = await source.describe(split.jobId);
   let planning = true;
-  const passes = await planSplit(job, (file) => {
-    if (planning) onPhase?.(`plan: ${file.kind}`);
-    return source.open(file.sourceFile);
-  });
+  const passes = await planSplit(
+    job,
+    (file) => {
+      if (planning) onPhase?.(`plan: ${file.kind}`);
+      return source.open(file.sourceFile);
+    },
+    snapshot === undefined ? {} : { snapshot },
+  );
   planning = false;
-  const kindOf = new Map(job.files.map((file) => [file.sourceFile, file.kind]));
+  const kindOf = new Map<string, string>(job.files.map((file) => [file.sourceFile, file.kind]));
+  kindOf.set(absentFromExportSourceFile, 'absent from the export');
   const observed =
     onPhase === undefined
       ? passes

@@ -56,6 +56,7 @@ export function countingUserDirectory(
     updateUser: (userId, changes) =>
       counted(counts, 'writes', () => directory.updateUser(userId, changes)),
     deleteUser: (userId) => counted(counts, 'writes', () => directory.deleteUser(userId)),
+    getUser: (userId) => counted(counts, 'reads', () => directory.getUser(userId)),
     findUserByExternalId: (externalId) =>
       counted(counts, 'reads', () => directory.findUserByExternalId(externalId)),
     findUserByEmail: (email) => counted(counts, 'reads', () => directory.findUserByEmail(email)),

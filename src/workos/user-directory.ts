@@ -58,6 +58,8 @@ export interface UserPage {
 export interface UserDirectory {
   createUser(user: NewDirectoryUser): Promise<DirectoryUser>;
   updateUser(userId: string, changes: DirectoryUserChanges): Promise<DirectoryUser>;
+  /** The user with this WorkOS id; absent once deleted. */
+  getUser(userId: string): Promise<DirectoryUser | undefined>;
   findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined>;
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
   /** Deletes the user (with their memberships); a user already gone is not an error. */

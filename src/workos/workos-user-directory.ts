@@ -117,6 +117,15 @@ export class WorkOsUserDirectory implements UserDirectory {
     );
   }
 
+  async getUser(userId: string): Promise<DirectoryUser | undefined> {
+    try {
+      return toDirectoryUser(await this.#workos.userManagement.getUser(userId));
+    } catch (error) {
+      if (error instanceof NotFoundException) return undefined;
+      throw classifyWorkOsError(error);
+    }
+  }
+
   async findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined> {
     try {
       return toDirectoryUser(await this.#workos.userManagement.getUserByExternalId(externalId));

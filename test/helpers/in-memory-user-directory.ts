@@ -25,6 +25,7 @@ export class InMemoryUserDirectory implements UserDirectory {
   readonly calls = {
     create: 0,
     update: 0,
+    get: 0,
     findByExternalId: 0,
     findByEmail: 0,
     delete: 0,
@@ -98,6 +99,13 @@ export class InMemoryUserDirectory implements UserDirectory {
     }
     if (changes.metadata) user.metadata = { ...user.metadata, ...changes.metadata };
     return { ...user };
+  }
+
+  async getUser(userId: string): Promise<DirectoryUser | undefined> {
+    this.calls.get += 1;
+    this.#throwScripted('getUser');
+    const user = this.users.get(userId);
+    return user && { ...user };
   }
 
   async findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined> {

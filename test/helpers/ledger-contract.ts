@@ -203,6 +203,7 @@ export function describeLedgerContract(name: string, createLedger: LedgerFactory
         joined: counts(1, 0, 1, 1),
         organization: counts(1, 0, 0, 0),
         membership: counts(0, 1, 0, 0),
+        absent: counts(0, 0, 0, 0),
       });
       expect(snapshot?.counts).toEqual(counts(3, 1, 1, 1));
       expect((await ledger.outcomeOf(job.jobId, 2))?.kind).toBe('joined');

@@ -5,7 +5,8 @@ import {
   PermanentImportError,
   TransientImportError,
 } from '../../../src/errors.ts';
-import { importDigestOf, upsertUser } from '../../../src/import/upsert-user.ts';
+import { upsertUser } from '../../../src/import/upsert-user.ts';
+import { importDigestOf } from '../../../src/model/import-digest.ts';
 import { importMetadataKeys } from '../../../src/model/import-metadata.ts';
 import { importUserFactory } from '../../helpers/factories.ts';
 import { InMemoryUserDirectory } from '../../helpers/in-memory-user-directory.ts';
@@ -24,6 +25,7 @@ describe('Function: upsertUser()', () => {
     expect(directory.calls).toEqual({
       create: 1,
       update: 0,
+      get: 0,
       findByExternalId: 0,
       findByEmail: 0,
       delete: 0,

@@ -69,6 +69,7 @@ describe('Class: WorkOsSnapshot', () => {
         : { importSource: user.metadata.import_source }),
       signedIn: user.lastSignInAt !== null,
       emailVerified: user.emailVerified,
+      hasExternalId: true,
     };
 
     it('finds the user by external id and by email, in any case', () => {
@@ -104,7 +105,19 @@ describe('Class: WorkOsSnapshot', () => {
     const snapshot = snapshotOf([directoryUser(1, { externalId: null })]);
 
     expect(snapshot.findByEmail('user1@example.com')?.workosUserId).toBe(directoryUser(1).id);
+    expect(snapshot.findByEmail('user1@example.com')?.hasExternalId).toBe(false);
+    expect(WorkOsSnapshot.fromBytes(snapshot.toBytes()).findByEmail('user1@example.com')).toEqual(
+      expect.objectContaining({ hasExternalId: false }),
+    );
     expect(snapshot.findByExternalId('auth0|1')).toBeUndefined();
+  });
+
+  it('numbers its users in listing order: an external id leads to its entry', () => {
+    const snapshot = snapshotOf([directoryUser(7), directoryUser(3), directoryUser(5)]);
+
+    expect(snapshot.entryOfExternalId('auth0|3')).toBe(1);
+    expect(snapshot.userAt(1).workosUserId).toBe(directoryUser(3).id);
+    expect(snapshot.entryOfExternalId('auth0|4')).toBe(-1);
   });
 
   it('finds nothing at all when empty, before and after bytes', () => {
