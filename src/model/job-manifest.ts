@@ -42,6 +42,12 @@ export const manifestOptionsSchema = jobOptionsSchema
      */
     importOrphanPasswords: z.boolean().optional(),
     /**
+     * Split without listing WorkOS first: every record goes to the consumer, which finds what
+     * WorkOS holds one record at a time (a refused create and a read for each user already
+     * there). By default the split diffs the export against a snapshot of the environment.
+     */
+    skipWorkosSnapshot: z.boolean().optional(),
+    /**
      * Remove, paced, the WorkOS users imported from this source that the job's export no longer
      * holds (deleted or blocked in the source since). Only for a job whose export is the source's
      * whole list of users; they are only reported (`absent_from_export`) otherwise.
