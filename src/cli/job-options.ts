@@ -17,6 +17,13 @@ export interface JobOptionFlags {
   sendPasswordResets?: boolean;
   role?: Record<string, string>;
   firebaseHashConfig?: string;
+  removeAbsentUsers?: boolean;
+  removeSignedInAbsentUsers?: boolean;
+  /**
+   * `--no-snapshot`: false (split without listing WorkOS first); `--snapshot <file>` where the
+   * command reads one from a file (local mode, validate).
+   */
+  snapshot?: string | boolean;
 }
 
 /** Adds the options of a job (the same ones a manifest's `options` holds) to a command. */
@@ -53,6 +60,17 @@ export function withJobOptions(command: Command): Command {
         .default(undefined),
     )
     .option(
+      '--remove-absent-users',
+      'remove, paced, the WorkOS users imported from this source that the export no longer holds ' +
+        '(only for an export of every user of the source; default: list them as absent_from_export)',
+      false,
+    )
+    .option(
+      '--remove-signed-in-absent-users',
+      'with --remove-absent-users, remove those who have signed in to WorkOS too (kept by default)',
+      false,
+    )
+    .option(
       '--firebase-hash-config <file>',
       "JSON file with Firebase's password hash parameters: signerKey, saltSeparator, rounds, memoryCost",
     );
@@ -75,6 +93,9 @@ export function jobOptionFlagsGiven(options: JobOptionFlags): string[] {
     ...(options.sendPasswordResets ? ['--send-password-resets'] : []),
     ...(options.role === undefined ? [] : ['--role']),
     ...(options.firebaseHashConfig === undefined ? [] : ['--firebase-hash-config']),
+    ...(options.removeAbsentUsers ? ['--remove-absent-users'] : []),
+    ...(options.removeSignedInAbsentUsers ? ['--remove-signed-in-absent-users'] : []),
+    ...(options.snapshot === false ? ['--no-snapshot'] : []),
   ];
 }
 
@@ -91,7 +112,13 @@ export async function jobOptionsOf(flags: JobOptionFlags): Promise<ManifestOptio
     ...(flags.sendPasswordResets ? { sendPasswordResets: true } : {}),
     ...(flags.role === undefined ? {} : { roleSlugs: flags.role }),
     ...(firebase === undefined ? {} : { firebase }),
+    ...(flags.removeAbsentUsers ? { removeAbsentUsers: true } : {}),
+    ...(flags.removeSignedInAbsentUsers ? { removeSignedInAbsentUsers: true } : {}),
+    ...(flags.snapshot === false ? { skipWorkosSnapshot: true } : {}),
   });
+  if (flags.removeSignedInAbsentUsers && !flags.removeAbsentUsers) {
+    throw new ConfigError('--remove-signed-in-absent-users goes with --remove-absent-users');
+  }
   if (!result.success) {
     throw new ConfigError(
       `Invalid job options: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,

@@ -12,6 +12,11 @@ import { createWorkOsClient, WorkOsUserDirectory } from '../workos/workos-user-d
 import { runCommand } from './command-context.ts';
 import { type JobOptionFlags, jobOptionsOf } from './job-options.ts';
 import { formatMigrationSummary, summarizeMigration } from './summary.ts';
+import {
+  readSnapshotFile,
+  snapshotProgressPrinter,
+  workOsTargetFromEnvironment,
+} from './workos-snapshot-options.ts';
 
 export interface LocalCommandOptions extends JobOptionFlags {
   emulator: boolean;
@@ -67,13 +72,11 @@ export async function runLocalCommand(
           'Stopping: no new batches; the ones in flight finish… (Ctrl-C again to quit at once)',
       },
       async ({ out, err, notes, signal }) => {
-        const apiKey = emulator ? 'sk_test_local_emulator' : process.env.WORKOS_API_KEY;
-        const apiUrl = emulator?.url ?? process.env.WORKOS_API_URL ?? 'https://api.workos.com';
-        if (!apiKey) {
-          throw new ConfigError(
-            'Set WORKOS_API_KEY (and WORKOS_API_URL for a non-default API), or pass --emulator.',
-          );
-        }
+        const { apiKey, apiUrl } = emulator
+          ? { apiKey: 'sk_test_local_emulator', apiUrl: emulator.url }
+          : workOsTargetFromEnvironment(
+              'Set WORKOS_API_KEY (and WORKOS_API_URL for a non-default API), or pass --emulator.',
+            );
         const target = emulator
           ? `the embedded WorkOS emulator (${apiUrl})`
           : `WorkOS at ${apiUrl}`;
@@ -87,6 +90,13 @@ export async function runLocalCommand(
           if (ledger !== undefined && options.fresh) ledger.forgetJob(jobId);
           if (statePath !== undefined) err(`  state: ${statePath}\n`);
 
+          // The embedded emulator starts empty: there is nothing to list.
+          const snapshot =
+            emulator !== undefined || options.snapshot === false
+              ? undefined
+              : typeof options.snapshot === 'string'
+                ? await readSnapshotFile(options.snapshot)
+                : ('take' as const);
           const started = performance.now();
           const workos = createWorkOsClient({ apiKey, apiUrl, timeoutMs: 10_000 });
           const result = await runLocalMigration({
@@ -101,6 +111,9 @@ export async function runLocalCommand(
             logger,
             ...(ledger === undefined ? {} : { ledger }),
             ...(signal === undefined ? {} : { signal }),
+            ...(snapshot === undefined
+              ? {}
+              : { snapshot, onSnapshotPage: snapshotProgressPrinter(err) }),
           });
           const elapsedMs = performance.now() - started;
           return await reportRun(result, elapsedMs, { options, statePath, out, notes });

@@ -7,6 +7,7 @@ import { runLocalCommand } from './local-command.ts';
 import { runRedriveCommand } from './redrive-command.ts';
 import { runReportCommand } from './report-command.ts';
 import { runResumeCommand } from './resume-command.ts';
+import { runSnapshotCommand } from './snapshot-command.ts';
 import { runStatusCommand } from './status-command.ts';
 import { runUploadCommand } from './upload-command.ts';
 import { runValidateCommand } from './validate-command.ts';
@@ -47,6 +48,14 @@ withJobOptions(
       'export files (NDJSON, JSON array or CSV; gzip or plain), or one manifest.json',
     )
     .option('--emulator', 'import into an embedded WorkOS emulator instead of WorkOS', false)
+    .option(
+      '--snapshot <file>',
+      'diff against this snapshot of WorkOS (`migrate snapshot`) instead of listing WorkOS first',
+    )
+    .option(
+      '--no-snapshot',
+      'do not list WorkOS first: every record goes to WorkOS, one lookup at a time for users it holds',
+    )
     .option('--json', 'print the summary as one JSON object', false)
     .option('--report <file>', 'write one CSV row per input record to this file')
     .option(
@@ -98,10 +107,40 @@ withJobOptions(
     .option(
       '--report <file>',
       'write the rejected and merged records (line and reason) to this CSV',
+    )
+    .option(
+      '--against-workos',
+      'list WorkOS at WORKOS_API_URL with WORKOS_API_KEY (reads only) and say what the run will ' +
+        'create, update, leave unchanged, merge, refuse or remove, and how long it will take',
+      false,
+    )
+    .option('--snapshot <file>', 'plan against this snapshot (`migrate snapshot`) instead')
+    .addOption(
+      new Option('--rate <writes-per-second>', "the run's WorkOS writes per second, for the time")
+        .argParser(positiveNumber)
+        .default(48),
     ),
 ).action(async (files: string[], options) => {
   process.exitCode = await runValidateCommand(files, options);
 });
+
+program
+  .command('snapshot')
+  .description(
+    'List every user of WorkOS at WORKOS_API_URL with WORKOS_API_KEY (reads only, 100 per page, ' +
+      "paced to WorkOS's read limit) into a file for `local --snapshot` and `validate --snapshot`: " +
+      'WorkOS ids, import fingerprints and sign-in state, no emails or names.',
+  )
+  .requiredOption('--out <file>', 'where to write the snapshot')
+  .option('--json', 'print the figures as one JSON object', false)
+  .addOption(
+    new Option('--read-rate <reads-per-second>', 'reads per second (WorkOS allows 1,000 per 10 s)')
+      .argParser(positiveNumber)
+      .default(90),
+  )
+  .action(async (options) => {
+    process.exitCode = await runSnapshotCommand(options);
+  });
 
 program
   .command('emulator')
@@ -184,6 +223,10 @@ withJobOptions(
     .option(
       '--manifest <file>',
       "a hand-written manifest.json naming exactly the files given, uploaded as the job's",
+    )
+    .option(
+      '--no-snapshot',
+      'the job is split without listing WorkOS first (manifest option skipWorkosSnapshot)',
     )
     .option('--separate', 'upload several files as one job each, under the export prefix', false)
     .option(

@@ -2,7 +2,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import cliProgress from 'cli-progress';
-import { recordStatuses } from '../model/outcome.ts';
+import { type RecordKind, recordStatuses } from '../model/outcome.ts';
 import {
   isFinished,
   type JobStatus,
@@ -170,11 +170,9 @@ export function formatJobStatus(status: JobStatus, { tty }: { tty: boolean }): s
     ),
     // The AWS path counts no WorkOS calls: the ledger's counts per kind are what it knows.
     ...formatCountBlocks(status.countsByKind, {
-      read: status.read,
-      joinedIntoUser: recordStatuses.reduce(
-        (total, recordStatus) => total + status.countsByKind.joined[recordStatus],
-        0,
-      ),
+      // The users listed absent from the export are not records of it.
+      read: status.read - totalOfKind(status, 'absent'),
+      joinedIntoUser: totalOfKind(status, 'joined'),
     }),
   ];
   if (status.haltReason !== null && status.state === 'halted') {
@@ -262,4 +260,11 @@ export function formatJobList(
     queues,
     `One job in detail: npm run migrate -- status <job> --env ${environment}`,
   ].join('\n');
+}
+
+function totalOfKind(status: JobStatus, kind: RecordKind): number {
+  return recordStatuses.reduce(
+    (total, recordStatus) => total + status.countsByKind[kind][recordStatus],
+    0,
+  );
 }

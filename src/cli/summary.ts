@@ -56,6 +56,8 @@ export interface MigrationSummary {
   };
   /** Counted as the calls went out, for any WorkOS (the API or the emulator). */
   workosCalls: WorkOsCallCounts;
+  /** The snapshot of WorkOS the split diffed against: its users, and the pages listed for it. */
+  snapshot?: { users: number; pagesRead: number; rateLimited: number };
   elapsedSeconds: number;
   /** WorkOS writes per second over the run; null when no time passed. */
   workosWritesPerSecond: number | null;
@@ -90,11 +92,14 @@ export function summarizeMigration(
     organizations: countsByKind.organization,
     memberships: countsByKind.membership,
     absentFromExport: countsByKind.absent,
+    // The users listed absent come after the export's records: they are not records of it.
     records: {
-      read: result.jobs.reduce((total, job) => total + job.read, 0),
+      read: result.jobs.reduce((total, job) => total + job.read, 0) - totalOf(countsByKind.absent),
       joinedIntoUser: totalOf(countsByKind.joined),
       unaccounted: result.unaccounted,
-      settled: result.jobs.reduce((total, job) => total + totalOf(job.counts), 0),
+      settled:
+        result.jobs.reduce((total, job) => total + totalOf(job.counts), 0) -
+        totalOf(countsByKind.absent),
       unsettled: result.runs.reduce((total, run) => total + run.unsettled, 0),
     },
     interrupted: result.interrupted,
@@ -111,6 +116,7 @@ export function summarizeMigration(
       joined: groupedReasonCounts(result.outcomes, (outcome) => outcome.kind === 'joined'),
     },
     workosCalls: { ...result.workosCalls },
+    ...(result.snapshot === undefined ? {} : { snapshot: { ...result.snapshot } }),
     elapsedSeconds,
     workosWritesPerSecond:
       elapsedSeconds > 0
@@ -144,6 +150,13 @@ export function formatMigrationSummary(summary: MigrationSummary): string {
   }
   if (summary.records.unaccounted !== 0) {
     lines.push(`  ${'UNACCOUNTED'.padEnd(labelWidth)}${count(summary.records.unaccounted)}`);
+  }
+  if (summary.snapshot !== undefined) {
+    const { users, pagesRead } = summary.snapshot;
+    lines.push(
+      `  ${'WorkOS snapshot'.padEnd(labelWidth)}${count(users)} users` +
+        (pagesRead > 0 ? `, listed in ${count(pagesRead)} reads` : ', read from a file'),
+    );
   }
   lines.push(`  ${'WorkOS calls'.padEnd(labelWidth)}${formatWorkOsCalls(summary.workosCalls)}`);
   const rate = summary.workosWritesPerSecond;

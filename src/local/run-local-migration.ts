@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { WorkOsAuthenticationError } from '../errors.ts';
+import { ConfigError, WorkOsAuthenticationError } from '../errors.ts';
 import { haltJobs, importBatchOrHalt } from '../import/halt-import.ts';
 import { WritePacer } from '../import/write-pacer.ts';
 import { InMemoryMigrationLedger } from '../ledger/in-memory-ledger.ts';
@@ -16,7 +16,11 @@ import {
   recordKindOfMessage,
 } from '../model/outcome.ts';
 import { failureReasonAttribute } from '../queue/queue-types.ts';
-import { type SnapshotProgress, takeWorkOsSnapshot } from '../snapshot/take-workos-snapshot.ts';
+import {
+  type SnapshotProgress,
+  takeWorkOsSnapshot,
+  type WorkOsSnapshotResult,
+} from '../snapshot/take-workos-snapshot.ts';
 import type { WorkOsSnapshot } from '../snapshot/workos-snapshot.ts';
 import { jobOfFiles } from '../split/job-source.ts';
 import { runSplit } from '../split/run-split.ts';
@@ -119,6 +123,10 @@ export interface LocalMigrationResult {
 export async function runLocalMigration(
   options: LocalMigrationOptions,
 ): Promise<LocalMigrationResult> {
+  if (options.files.length > 1 && options.jobOptions?.removeAbsentUsers) {
+    // Each job would find the other jobs' users absent from its export.
+    throw new ConfigError('Removing absent users takes one job: the whole export of the source');
+  }
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 60;
   const deadLetterQueue = new InProcessQueue({ name: 'local-users-dlq' });
   const queue = new InProcessQueue({
@@ -175,24 +183,20 @@ export async function runLocalMigration(
   });
 
   const splits: LocalJobSplit[] = [];
-  let snapshotTaken: LocalMigrationResult['snapshot'];
-  try {
-    const snapshot =
+  // Taken when a job first needs splitting: a run whose jobs are all finished lists nothing.
+  let snapshotTaken: WorkOsSnapshotResult | undefined;
+  const snapshotOfRun = async (): Promise<WorkOsSnapshot | undefined> => {
+    if (options.snapshot === undefined) return undefined;
+    snapshotTaken ??=
       options.snapshot === 'take'
         ? await takeWorkOsSnapshot({
             directory,
             ...(options.onSnapshotPage === undefined ? {} : { onPage: options.onSnapshotPage }),
           })
-        : options.snapshot === undefined
-          ? undefined
-          : { snapshot: options.snapshot, pagesRead: 0, rateLimited: 0 };
-    if (snapshot !== undefined) {
-      snapshotTaken = {
-        users: snapshot.snapshot.size,
-        pagesRead: snapshot.pagesRead,
-        rateLimited: snapshot.rateLimited,
-      };
-    }
+        : { snapshot: options.snapshot, pagesRead: 0, rateLimited: 0 };
+    return snapshotTaken.snapshot;
+  };
+  try {
     for (const job of options.files) {
       if (stopped.aborted) break;
       splits.push(
@@ -200,7 +204,7 @@ export async function runLocalMigration(
           ledger,
           checkpoints,
           signal: stopped,
-          ...(snapshot === undefined ? {} : { snapshot: snapshot.snapshot }),
+          snapshotOfRun,
         }),
       );
     }
@@ -233,7 +237,15 @@ export async function runLocalMigration(
     workosCalls: { ...workosCalls },
     interrupted,
     runs,
-    ...(snapshotTaken === undefined ? {} : { snapshot: snapshotTaken }),
+    ...(snapshotTaken === undefined
+      ? {}
+      : {
+          snapshot: {
+            users: snapshotTaken.snapshot.size,
+            pagesRead: snapshotTaken.pagesRead,
+            rateLimited: snapshotTaken.rateLimited,
+          },
+        }),
   };
 }
 
@@ -266,12 +278,12 @@ async function splitLocalJob(
     ledger,
     checkpoints,
     signal,
-    snapshot,
+    snapshotOfRun,
   }: {
     ledger: MigrationLedger;
     checkpoints: SettledCheckpoints;
     signal: AbortSignal;
-    snapshot?: WorkOsSnapshot;
+    snapshotOfRun: () => Promise<WorkOsSnapshot | undefined>;
   },
 ): Promise<LocalJobSplit> {
   const jobId = await localJobIdOf(paths);
@@ -284,6 +296,7 @@ async function splitLocalJob(
   }
   // A job halted by a refused API key is taken up again: this run brings its own key.
   if ((await ledger.getJob(jobId))?.haltReason !== undefined) await ledger.resumeJob(jobId);
+  const snapshot = await snapshotOfRun();
   const source = jobOfFiles(paths, undefined, {
     ...(options.format === undefined ? {} : { format: options.format }),
     ...(options.jobOptions === undefined ? {} : { options: options.jobOptions }),

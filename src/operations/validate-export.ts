@@ -158,8 +158,12 @@ export async function validateExport({
     summary.settled.push(outcome);
     if (plan !== undefined) planSettledOutcome(plan, outcome);
     if (outcome.kind === 'absent') continue;
-    if (outcome.kind === 'joined' && outcome.reason?.startsWith('joined_into_line:')) {
-      // A password line settled with its user (one the snapshot shows unchanged, say).
+    if (
+      outcome.kind === 'joined' &&
+      outcome.status !== 'rejected' &&
+      outcome.reason?.startsWith('joined_into_line:')
+    ) {
+      // A password line settled with its user, one the snapshot shows unchanged.
       settledJoinedLines += 1;
       continue;
     }

@@ -76,7 +76,7 @@ export async function planSplit(
   const readRecords = async (file: JobFile, skipLine?: (line: number) => boolean) =>
     recordBatchesOf(file, job.format, await openFile(file), skipLine);
   const diff =
-    snapshot === undefined
+    snapshot === undefined || job.options.skipWorkosSnapshot
       ? undefined
       : new SnapshotDiff(snapshot, {
           source: job.format,
