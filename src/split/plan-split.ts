@@ -645,23 +645,36 @@ function enqueueUser(
       joined,
     );
   }
-  if (verdict?.verdict === 'update') user = { ...user, existingLikely: true };
-  if (verdict?.verdict === 'create' && user.existingLikely) {
-    const { existingLikely: _, ...notInWorkos } = user;
-    user = notInWorkos;
-  }
+  const sent = verdict === undefined ? user : asTheSnapshotFoundIt(user, verdict.verdict);
   return {
     action: 'enqueue',
     message: {
       version: 1,
       kind: 'user',
       origin,
-      user,
+      user: sent,
       deferrals: 0,
       ...(joined === undefined ? {} : { joined: [joined] }),
       ...(context.consumerOptions === undefined ? {} : { options: context.consumerOptions }),
     },
   };
+}
+
+/**
+ * A user found under its external id is looked up and updated (one write, no refused create);
+ * one the snapshot does not hold is created straight away, even from a password export read
+ * alone (whose users are otherwise looked up first).
+ */
+function asTheSnapshotFoundIt(
+  user: ImportUser,
+  verdict: 'update' | 'create' | 'consumer',
+): ImportUser {
+  if (verdict === 'update') return { ...user, existingLikely: true };
+  if (verdict === 'create' && user.existingLikely) {
+    const { existingLikely: _, ...notInWorkos } = user;
+    return notInWorkos;
+  }
+  return user;
 }
 
 function joinedPasswordOrigin(sourceId: string, context: PassContext): RecordOrigin | undefined {
