@@ -155,7 +155,9 @@ export function formatMigrationSummary(summary: MigrationSummary): string {
     const { users, pagesRead } = summary.snapshot;
     lines.push(
       `  ${'WorkOS snapshot'.padEnd(labelWidth)}${count(users)} users` +
-        (pagesRead > 0 ? `, listed in ${count(pagesRead)} reads` : ', read from a file'),
+        (pagesRead > 0
+          ? `, listed in ${count(pagesRead)} read${pagesRead === 1 ? '' : 's'}`
+          : ', read from a file'),
     );
   }
   lines.push(`  ${'WorkOS calls'.padEnd(labelWidth)}${formatWorkOsCalls(summary.workosCalls)}`);

@@ -49,8 +49,12 @@ export function snapshotProgressPrinter(
   return ({ pagesRead, usersListed, after }) => {
     if (pagesRead === 1 || pagesRead % pagesPerProgressLine === 0 || after === undefined) {
       err(
-        `  listing WorkOS users: ${usersListed.toLocaleString('en-US')} users, ${pagesRead} pages${after === undefined ? ', done' : ''}\n`,
+        `  listing WorkOS users: ${usersListed.toLocaleString('en-US')} users, ${plural(pagesRead, 'page')}${after === undefined ? ', done' : ''}\n`,
       );
     }
   };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 }
