@@ -19,7 +19,10 @@ import { runSplit } from '../split/run-split.ts';
 /** What a job would do, read exactly as the splitter reads it, with no API called. */
 export interface ValidationSummary {
   job: Pick<JobToSplit, 'format' | 'files'>;
-  /** Records read, in every file: each is imported, settled, or joined into another. */
+  /**
+   * Records read, in every file: each is imported, settled, or joined into another. The users
+   * a snapshot shows absent from the export are counted in `againstWorkos`, not here.
+   */
   read: number;
   /** Messages the splitter would enqueue, by kind. */
   toImport: { users: number; organizations: number; memberships: number };
@@ -118,6 +121,7 @@ export async function validateExport({
     settled: [],
   };
   const blockedOutcomes: RecordOutcome[] = [];
+  let absentMessages = 0;
   const plan = snapshot === undefined ? undefined : emptyPlan(snapshot, writesPerSecond);
   const sink: ImportMessageSink = {
     async enqueue(message) {
@@ -125,6 +129,7 @@ export async function validateExport({
         blockedOutcomes.push(...blockedUserOutcomes(message));
         if (plan !== undefined) plan.writes.atMost += 1;
       } else if ('absentUser' in message) {
+        absentMessages += 1;
         if (plan !== undefined) planAbsentUser(plan, message.absentUser);
       } else {
         countMessage(summary, message);
@@ -191,8 +196,9 @@ export async function validateExport({
     summary.toImport.organizations -
     summary.toImport.memberships -
     (summary.settled.length - settledJoinedLines) -
-    // An absent user of the snapshot removed is a message, not a record of the export.
-    (plan === undefined ? 0 : plan.absentFromExport.toRemove);
+    absentMessages;
+  // The users listed absent from the export come after its records: they are not records of it.
+  summary.read = split.read - (plan?.absentFromExport.listed ?? 0);
   if (plan !== undefined) {
     plan.writes.expected +=
       plan.users.created + plan.users.updated + plan.absentFromExport.toRemove;
