@@ -154,6 +154,8 @@ export async function validateExport({
     { sink, ledger, logger: silentLogger },
   );
   summary.job = { format: job.format, files: job.files };
+  // A job that splits without the snapshot (its manifest says so) has no plan to draw from it.
+  const planned = job.options.skipWorkosSnapshot ? undefined : plan;
   summary.read = split.read;
   const settled = [...(await collect(ledger.listOutcomes(jobId))), ...blockedOutcomes].sort(
     (a, b) => recordPosition(a.origin) - recordPosition(b.origin),
@@ -161,7 +163,7 @@ export async function validateExport({
   let settledJoinedLines = 0;
   for (const outcome of settled) {
     summary.settled.push(outcome);
-    if (plan !== undefined) planSettledOutcome(plan, outcome);
+    if (planned !== undefined) planSettledOutcome(planned, outcome);
     if (outcome.kind === 'absent') continue;
     if (
       outcome.kind === 'joined' &&
@@ -198,13 +200,13 @@ export async function validateExport({
     (summary.settled.length - settledJoinedLines) -
     absentMessages;
   // The users listed absent from the export come after its records: they are not records of it.
-  summary.read = split.read - (plan?.absentFromExport.listed ?? 0);
-  if (plan !== undefined) {
-    plan.writes.expected +=
-      plan.users.created + plan.users.updated + plan.absentFromExport.toRemove;
-    plan.writes.atMost += plan.writes.expected + 2 * plan.decidedInWorkos;
-    plan.estimatedSeconds = Math.ceil(plan.writes.expected / writesPerSecond);
-    summary.againstWorkos = plan;
+  summary.read = split.read - (planned?.absentFromExport.listed ?? 0);
+  if (planned !== undefined) {
+    planned.writes.expected +=
+      planned.users.created + planned.users.updated + planned.absentFromExport.toRemove;
+    planned.writes.atMost += planned.writes.expected + 2 * planned.decidedInWorkos;
+    planned.estimatedSeconds = Math.ceil(planned.writes.expected / writesPerSecond);
+    summary.againstWorkos = planned;
   }
   return summary;
 }

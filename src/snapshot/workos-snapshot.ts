@@ -123,6 +123,12 @@ export class WorkOsSnapshot {
     return findRow(this.#byExternalId, lookupKey);
   }
 
+  /** The entry of the user with this email (in any case), or -1. */
+  entryOfEmail(email: string): number {
+    fingerprintInto('email', email, lookupKey, 0);
+    return findRow(this.#byEmail, lookupKey);
+  }
+
   /** Case-insensitively, as WorkOS compares emails. */
   findByEmail(email: string): SnapshotUser | undefined {
     return this.#find(this.#byEmail, 'email', email);

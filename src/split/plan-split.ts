@@ -263,7 +263,10 @@ export async function planJoin(
         if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
           continue;
         }
-        diff?.markNamed(externalIdFor(planned.sourceId));
+        diff?.markNamed(
+          externalIdFor(planned.sourceId),
+          planned.kind === 'user' ? planned.email : undefined,
+        );
         // A rejected user is in the join too: its password record must not create it on its
         // own (a blocked user, say).
         const userEntry = passwords?.addUser(planned.sourceId);
@@ -291,6 +294,9 @@ export async function planJoin(
       for (const record of batch) {
         const planned = readRecordSafely(planRecord, record);
         if (planned === undefined) continue;
+        // A password record may stand for a user of its own (importOrphanPasswords).
+        if (planned.kind === 'user')
+          diff?.markNamed(externalIdFor(planned.sourceId), planned.email);
         if (
           planned.kind === 'user' &&
           indexPasswordRecord(passwords, record.line, planned) === 'joined'

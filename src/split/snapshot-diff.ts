@@ -50,9 +50,17 @@ export class SnapshotDiff {
     this.#seen = new Uint8Array(Math.ceil(snapshot.size / 8));
   }
 
-  /** Notes that a record of the export names this user (rejected, blocked or not). */
-  markNamed(externalId: string): void {
-    const entry = this.#snapshot.entryOfExternalId(externalId);
+  /**
+   * Notes that a record of the export names a user (rejected, blocked or not): the one with its
+   * external id, and the one holding its email, which the record is merged into or leaves alone.
+   * Neither is absent from the export, whatever the record becomes.
+   */
+  markNamed(externalId: string, email?: string): void {
+    this.#markEntry(this.#snapshot.entryOfExternalId(externalId));
+    if (email !== undefined) this.#markEntry(this.#snapshot.entryOfEmail(email));
+  }
+
+  #markEntry(entry: number): void {
     if (entry >= 0) this.#seen[entry >>> 3] = (this.#seen[entry >>> 3] ?? 0) | (1 << (entry & 7));
   }
 
