@@ -1,29 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { upsertUser } from '../../../src/import/upsert-user.ts';
-import { InMemoryMigrationLedger } from '../../../src/ledger/in-memory-ledger.ts';
 import {
   type AbsentUserMessage,
   type ImportMessage,
   recordPosition,
-  type UserMessage,
 } from '../../../src/model/import-message.ts';
 import { importMetadataKeys } from '../../../src/model/import-metadata.ts';
 import type { ManifestOptions } from '../../../src/model/job-manifest.ts';
-import type { RecordOutcome } from '../../../src/model/outcome.ts';
-import {
-  type WorkOsSnapshot,
-  WorkOsSnapshotBuilder,
-} from '../../../src/snapshot/workos-snapshot.ts';
+import type { WorkOsSnapshot } from '../../../src/snapshot/workos-snapshot.ts';
 import { jobOfFiles } from '../../../src/split/job-source.ts';
 import { absentFromExportSourceFile, planSplit } from '../../../src/split/plan-split.ts';
-import { runSplit } from '../../../src/split/run-split.ts';
 import type { SplitPass, SplitStart } from '../../../src/split/split-export.ts';
 import { InMemoryUserDirectory } from '../../helpers/in-memory-user-directory.ts';
+import {
+  importUsersOf,
+  openTexts,
+  snapshotOfDirectory,
+  splitIntoList,
+  userMessagesOf,
+} from '../../helpers/snapshot-environment.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 const otherBcrypt = '$2b$10$abcdefghijklmnopqrstuu5Sx0mGk6N6JhZp6dG3mB5aWkP9hQk3e';
 const jobId = 'job_snapshot';
-const silentLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Line = Record<string, unknown>;
 
@@ -83,16 +81,6 @@ const delta = {
   ]),
 };
 
-function openTexts(texts: Record<string, string>) {
-  return async (key: string) => {
-    const text = texts[key];
-    if (text === undefined) throw new Error(`no file ${key}`);
-    return (async function* () {
-      yield Buffer.from(text);
-    })();
-  };
-}
-
 function jobSourceOf(texts: Record<string, string>, options?: ManifestOptions) {
   return jobOfFiles(Object.keys(texts), openTexts(texts), {
     format: 'auth0',
@@ -101,51 +89,18 @@ function jobSourceOf(texts: Record<string, string>, options?: ManifestOptions) {
 }
 
 /** Splits a job of in-memory files as the splitter does: its messages and settled outcomes. */
-async function split(
+function split(
   texts: Record<string, string>,
   {
     options,
-    snapshot,
-    start,
+    ...rest
   }: { options?: ManifestOptions; snapshot?: WorkOsSnapshot; start?: SplitStart } = {},
 ) {
-  const ledger = new InMemoryMigrationLedger();
-  await ledger.claimSplit({ jobId, sourceFile: 'in-memory job' }, Number.MAX_SAFE_INTEGER);
-  const messages: ImportMessage[] = [];
-  const run = await runSplit(
-    {
-      jobId,
-      source: jobSourceOf(texts, options),
-      ...(snapshot === undefined ? {} : { snapshot }),
-      ...(start === undefined ? {} : { start }),
-    },
-    {
-      sink: {
-        async enqueue(message) {
-          messages.push(message);
-        },
-        async flush() {},
-      },
-      ledger,
-      logger: silentLogger,
-    },
-  );
-  const outcomes: RecordOutcome[] = [];
-  for await (const outcome of ledger.listOutcomes(jobId)) outcomes.push(outcome);
-  outcomes.sort((a, b) => recordPosition(a.origin) - recordPosition(b.origin));
-  return { ...run, messages, outcomes };
+  return splitIntoList(jobSourceOf(texts, options), { jobId, ...rest });
 }
 
-const userMessages = (messages: ImportMessage[]) =>
-  messages.filter((message): message is UserMessage => 'user' in message);
 const absentMessages = (messages: ImportMessage[]) =>
   messages.filter((message): message is AbsentUserMessage => 'absentUser' in message);
-
-function snapshotOf(directory: InMemoryUserDirectory): WorkOsSnapshot {
-  const builder = new WorkOsSnapshotBuilder();
-  for (const user of directory.users.values()) builder.add(user);
-  return builder.build();
-}
 
 /**
  * The environment after the bulk import: every user message of `texts` through the consumer's
@@ -158,10 +113,7 @@ async function importedEnvironment(
 ) {
   const directory = new InMemoryUserDirectory();
   const signUp = directory.seed({ email: 'frank@example.com', emailVerified: true });
-  const { messages } = await split(texts, { options });
-  for (const message of userMessages(messages)) {
-    await upsertUser(directory, message.user, options);
-  }
+  await importUsersOf(directory, jobSourceOf(texts, options), options);
   const fromClerk = directory.seed({
     email: 'clerk.user@example.com',
     externalId: 'user_2abcClerk',
@@ -174,7 +126,7 @@ async function importedEnvironment(
   };
   const samUser = directory.users.get(idOf(sam.user_id));
   if (samUser !== undefined) samUser.lastSignInAt = '2026-11-30T08:00:00.000Z';
-  return { directory, snapshot: snapshotOf(directory), idOf, signUp, fromClerk };
+  return { directory, snapshot: snapshotOfDirectory(directory), idOf, signUp, fromClerk };
 }
 
 const at = (sourceFile: string, line: number, file: number) => ({
@@ -217,7 +169,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — the export’s 
 
     const { messages, outcomes } = await split(delta, { snapshot });
 
-    const [robert] = userMessages(messages).filter(({ user }) => user.sourceId === bob.user_id);
+    const [robert] = userMessagesOf(messages).filter(({ user }) => user.sourceId === bob.user_id);
     expect(robert?.user).toMatchObject({ firstName: 'Robert', existingLikely: true });
     expect(robert?.user.passwordHash).toBe(bcrypt);
     expect(robert?.joined).toEqual([at('passwords.ndjson', 2, 1)]);
@@ -229,7 +181,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — the export’s 
 
     const { messages } = await split(delta, { snapshot });
 
-    const [eve] = userMessages(messages).filter(({ user }) => user.sourceId === 'auth0|e5');
+    const [eve] = userMessagesOf(messages).filter(({ user }) => user.sourceId === 'auth0|e5');
     expect(eve?.user.email).toBe('eve@example.com');
     expect(eve?.user).not.toHaveProperty('existingLikely');
   });
@@ -249,7 +201,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — the export’s 
         reason: 'existing_user_not_overwritten',
       },
     ]);
-    expect(userMessages(messages).map(({ user }) => user.sourceId)).not.toContain('auth0|f6');
+    expect(userMessagesOf(messages).map(({ user }) => user.sourceId)).not.toContain('auth0|f6');
   });
 
   it('leaves that user to the consumer, to link and update, when the job overwrites existing users', async () => {
@@ -260,7 +212,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — the export’s 
       options: { overwriteExistingUsers: true },
     });
 
-    const [frank] = userMessages(messages).filter(({ user }) => user.sourceId === 'auth0|f6');
+    const [frank] = userMessagesOf(messages).filter(({ user }) => user.sourceId === 'auth0|f6');
     expect(frank?.options).toEqual({ overwriteExistingUsers: true });
     expect(frank?.user).not.toHaveProperty('existingLikely');
     expect(outcomes.filter((outcome) => outcome.sourceId === 'auth0|f6')).toEqual([]);
@@ -500,13 +452,13 @@ describe('Function: planSplit() against a snapshot of WorkOS — what turns it o
     ]);
     expect(skipping.messages).toEqual(without.messages);
     expect(skipping.outcomes).toEqual(without.outcomes);
-    expect(userMessages(skipping.messages).map(({ user }) => user.sourceId)).toEqual([
+    expect(userMessagesOf(skipping.messages).map(({ user }) => user.sourceId)).toEqual([
       ada.user_id,
       bob.user_id,
       'auth0|e5',
       'auth0|f6',
     ]);
-    expect(userMessages(skipping.messages).some(({ user }) => user.existingLikely)).toBe(false);
+    expect(userMessagesOf(skipping.messages).some(({ user }) => user.existingLikely)).toBe(false);
     expect(absentMessages(skipping.messages)).toEqual([]);
   });
 
@@ -526,7 +478,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — what turns it o
     });
 
     expect(passes.map((pass) => pass.sourceFile)).toEqual(['passwords.ndjson']);
-    const sent = userMessages(messages).map(({ user }) => user);
+    const sent = userMessagesOf(messages).map(({ user }) => user);
     expect(sent.map(({ sourceId }) => sourceId)).toEqual([ada.user_id, 'auth0|n7']);
     expect(sent[0]).toMatchObject({ existingLikely: true, onlyInPasswordExport: true });
     expect(sent[1]).toMatchObject({ onlyInPasswordExport: true });
@@ -550,7 +502,7 @@ describe('Function: planSplit() against a snapshot of WorkOS — what turns it o
       'passwords.ndjson': ndjson([passwordLine('n7', 'nia@example.com')]),
     });
 
-    expect(userMessages(messages)[0]?.user).toMatchObject({ existingLikely: true });
+    expect(userMessagesOf(messages)[0]?.user).toMatchObject({ existingLikely: true });
   });
 });
 
