@@ -297,6 +297,17 @@ describe('summarizeMigration and formatMigrationSummary — users absent from th
     );
   });
 
+  it('says "1 read" for a snapshot listed in one page', async () => {
+    const result = {
+      ...(await resultOf(joinedJob, emptyCalls())),
+      snapshot: { users: 40, pagesRead: 1, rateLimited: 0 },
+    };
+
+    expect(formatMigrationSummary(summarizeMigration(result, 1_000))).toContain(
+      '\n  WorkOS snapshot       40 users, listed in 1 read\n',
+    );
+  });
+
   it('says when the snapshot was read from a file rather than listed', async () => {
     const result = {
       ...(await resultOf(joinedJob, emptyCalls())),
