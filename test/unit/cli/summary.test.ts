@@ -202,3 +202,132 @@ describe('formatMigrationSummary', () => {
 function emptyCalls() {
   return { writes: 0, reads: 0, rateLimited: 0 };
 }
+
+/** A cutover: one user unchanged with its password line, one updated, four users absent. */
+const absentOrigin = (line: number) => ({ jobId, sourceFile: 'absent_from_export', line, file: 1 });
+const cutoverJob: RecordOutcome[] = [
+  outcome(1, { kind: 'user', status: 'unchanged', workosUserId: 'user_1' }),
+  outcome(2, { kind: 'user', status: 'updated', workosUserId: 'user_2' }),
+  outcome(3, { kind: 'joined', status: 'unchanged', reason: 'joined_into_line:1' }),
+  {
+    origin: absentOrigin(1),
+    kind: 'absent',
+    status: 'unchanged',
+    workosUserId: 'user_3',
+    reason: 'absent_from_export',
+  },
+  {
+    origin: absentOrigin(2),
+    kind: 'absent',
+    status: 'unchanged',
+    workosUserId: 'user_4',
+    reason: 'absent_from_export_signed_in',
+  },
+  {
+    origin: absentOrigin(3),
+    kind: 'absent',
+    status: 'updated',
+    workosUserId: 'user_5',
+    reason: 'removed_absent_from_export',
+  },
+  {
+    origin: absentOrigin(4),
+    kind: 'absent',
+    status: 'failed',
+    workosUserId: 'user_6',
+    reason: 'workos_403',
+  },
+];
+
+describe('summarizeMigration and formatMigrationSummary — users absent from the export', () => {
+  it('counts the absent users apart, with their reasons, and leaves them out of the records read and settled', async () => {
+    const result = await resultOf(cutoverJob, { writes: 2, reads: 4, rateLimited: 0 });
+
+    const summary = summarizeMigration(result, 1_000);
+
+    expect(summary.absentFromExport).toEqual({
+      created: 0,
+      updated: 1,
+      unchanged: 2,
+      rejected: 0,
+      failed: 1,
+    });
+    expect(summary.users).toMatchObject({ unchanged: 1, updated: 1 });
+    expect(summary.reasons.absentFromExport).toEqual({
+      unchanged: { absent_from_export: 1, absent_from_export_signed_in: 1 },
+      failed: { workos_403: 1 },
+    });
+    expect(summary.records).toEqual({
+      read: 3,
+      joinedIntoUser: 1,
+      unaccounted: 0,
+      settled: 3,
+      unsettled: 0,
+    });
+  });
+
+  it('prints an "absent from the export" block after the users, and the snapshot the run diffed against', async () => {
+    const result = {
+      ...(await resultOf(cutoverJob, { writes: 2, reads: 4, rateLimited: 0 })),
+      snapshot: { users: 1_250, pagesRead: 13, rateLimited: 0 },
+    };
+
+    expect(formatMigrationSummary(summarizeMigration(result, 1_000))).toBe(
+      [
+        '  users',
+        '    created             0',
+        '    updated             1',
+        '    unchanged           1',
+        '    rejected            0',
+        '    failed              0',
+        '  absent from the export',
+        '    created             0',
+        // Removed: `updated` reasons are not listed, as for users.
+        '    updated             1',
+        '    unchanged           2   (absent_from_export 1, absent_from_export_signed_in 1)',
+        '    rejected            0',
+        '    failed              1   (workos_403 1)',
+        '  records',
+        '    read                3',
+        '    joined into a user  1   (joined_into_line 1)',
+        '  WorkOS snapshot       1,250 users, listed in 13 reads',
+        '  WorkOS calls          2 writes, 4 reads, 0 answered 429 (0.00%)',
+        '  took 1.0 s, 2.0 WorkOS writes/s',
+      ].join('\n'),
+    );
+  });
+
+  it('says "1 read" for a snapshot listed in one page', async () => {
+    const result = {
+      ...(await resultOf(joinedJob, emptyCalls())),
+      snapshot: { users: 40, pagesRead: 1, rateLimited: 0 },
+    };
+
+    expect(formatMigrationSummary(summarizeMigration(result, 1_000))).toContain(
+      '\n  WorkOS snapshot       40 users, listed in 1 read\n',
+    );
+  });
+
+  it('says when the snapshot was read from a file rather than listed', async () => {
+    const result = {
+      ...(await resultOf(joinedJob, emptyCalls())),
+      snapshot: { users: 40, pagesRead: 0, rateLimited: 0 },
+    };
+
+    const summary = summarizeMigration(result, 1_000);
+
+    expect(summary.snapshot).toEqual({ users: 40, pagesRead: 0, rateLimited: 0 });
+    expect(formatMigrationSummary(summary)).toContain(
+      '\n  WorkOS snapshot       40 users, read from a file\n',
+    );
+  });
+
+  it('prints no absent block and no snapshot line for a run without either', async () => {
+    const summary = summarizeMigration(await resultOf(joinedJob, emptyCalls()), 1_000);
+
+    expect(summary).not.toHaveProperty('snapshot');
+    const text = formatMigrationSummary(summary);
+    expect(text).not.toContain('absent from the export');
+    expect(text).not.toContain('WorkOS snapshot');
+  });
+});
