@@ -119,7 +119,7 @@ export async function planSplit(
   });
   // Only an export that lists users can tell who is gone (a password export alone cannot).
   if (diff !== undefined && job.files.some((file) => file.kind === 'users')) {
-    passes.push(absentUsersPass(job, diff));
+    passes.push(absentUsersPass(job, diff, plan.recordsWithoutId));
   }
   return passes;
 }
@@ -129,10 +129,16 @@ export async function planSplit(
  * after the job's last file: each one reported (`absent_from_export`), or sent to be removed
  * when the job asks. Their order is the snapshot's, so a continuation reads the same list.
  */
-function absentUsersPass(job: JobToSplit, diff: SnapshotDiff): SplitPass {
+function absentUsersPass(job: JobToSplit, diff: SnapshotDiff, recordsWithoutId: number): SplitPass {
   const file = Math.max(0, ...job.files.map((jobFile) => jobFile.file ?? 0)) + 1;
   const absent = new Map<number, AbsentSnapshotUser>();
-  const { removeAbsentUsers, removeSignedInAbsentUsers } = job.options;
+  const { removeSignedInAbsentUsers } = job.options;
+  // An export with records whose user cannot be told may hold any absent user: remove nobody.
+  const removeAbsentUsers = job.options.removeAbsentUsers && recordsWithoutId === 0;
+  const keptReason =
+    job.options.removeAbsentUsers && !removeAbsentUsers
+      ? 'absent_from_export_kept_records_without_id'
+      : undefined;
   return {
     file,
     sourceFile: absentFromExportSourceFile,
@@ -157,7 +163,8 @@ function absentUsersPass(job: JobToSplit, diff: SnapshotDiff): SplitPass {
       if (found === undefined) return { action: 'none' };
       const { workosUserId, signedIn } = found.user;
       if (!removeAbsentUsers) {
-        const reason = signedIn ? 'absent_from_export_signed_in' : 'absent_from_export';
+        const reason =
+          keptReason ?? (signedIn ? 'absent_from_export_signed_in' : 'absent_from_export');
         return {
           action: 'settle',
           outcomes: [{ origin, kind: 'absent', status: 'unchanged', workosUserId, reason }],
@@ -209,6 +216,11 @@ export interface JoinPlan {
    */
   passwordLinesLeft?: PlannedPasswordLine[];
   duplicates: DuplicateEmailPlan;
+  /**
+   * Records of the users files whose user cannot be told (not JSON, no id): they name nobody,
+   * so a user the snapshot lists absent may be one of them.
+   */
+  recordsWithoutId: number;
   /** Bytes of typed arrays the planning held: the join at its fullest, the email planner's peak. */
   bytesWhilePlanning: { passwordIndex: number; duplicateEmailPlanner: number };
 }
@@ -255,11 +267,13 @@ export async function planJoin(
   const passwords =
     passwordsFile !== undefined && usersFiles.length > 0 ? new PasswordIndex() : undefined;
   const planner = new DuplicateEmailPlanner();
+  let recordsWithoutId = 0;
   const plannedFiles = usersFiles.length > 0 ? usersFiles : passwordsFiles;
   for (const file of plannedFiles) {
     for await (const batch of await readRecords(file)) {
       for (const record of batch) {
         const planned = readRecordSafely(planRecord, record);
+        if (planned?.kind === 'rejected' && planned.sourceId === undefined) recordsWithoutId += 1;
         if (planned === undefined || planned.kind === 'other' || planned.sourceId === undefined) {
           continue;
         }
@@ -323,6 +337,7 @@ export async function planJoin(
     ...(passwordsFile === undefined ? {} : { passwordsFile }),
     joinedLines,
     ...(passwordLinesLeft === undefined ? {} : { passwordLinesLeft }),
+    recordsWithoutId,
     duplicates: candidates.resolve(
       passwords === undefined ? undefined : (entry) => passwords.hasPasswordHashAt(entry),
     ),

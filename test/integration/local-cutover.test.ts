@@ -237,14 +237,30 @@ describe('Cutover in local mode: re-runs and deltas at the speed of listing (emu
   });
 
   it('removes the absent users on request, paced, keeping the one who signed in unless forced', async () => {
-    const paths = await writeJob('removal', {
-      users: bulk.users.slice(0, 100),
-      passwords: bulk.passwords.filter((line) =>
-        bulk.users
-          .slice(0, 100)
-          .some((user) => user.user_id === `auth0|${(line._id as { $oid: string }).$oid}`),
-      ),
+    // A record whose user cannot be told (not JSON, no id) could be any absent user: with one
+    // in the export, nobody is removed.
+    const firstHundred = bulk.users.slice(0, 100);
+    const passwordsOf = (lines: Line[]) =>
+      bulk.passwords.filter((line) =>
+        lines.some((user) => user.user_id === `auth0|${(line._id as { $oid: string }).$oid}`),
+      );
+    const unreadable = await writeJob('removal-unreadable', {
+      users: firstHundred,
+      passwords: passwordsOf(firstHundred),
     });
+    const beforeUnreadable = await emulator.stats();
+    const refused = await run(unreadable, { jobOptions: { removeAbsentUsers: true } });
+    // The one write: the user the delta renamed, renamed back.
+    expect(usersOf(refused)).toMatchObject({ updated: 1 });
+    expect((await emulator.stats()).writes - beforeUnreadable.writes).toBe(1);
+    expect(new Set(absentOf(refused).map((outcome) => outcome.reason))).toEqual(
+      new Set(['absent_from_export_kept_records_without_id']),
+    );
+
+    const readable = firstHundred.filter(
+      (line) => typeof line.user_id === 'string' && line.user_id !== '',
+    );
+    const paths = await writeJob('removal', { users: readable, passwords: passwordsOf(readable) });
     const { snapshot } = await takeWorkOsSnapshot({ directory });
     const plan = await validateExport({
       files: paths,
@@ -262,9 +278,8 @@ describe('Cutover in local mode: re-runs and deltas at the speed of listing (emu
     expect(kept).toHaveLength(1);
     expect(removed).toHaveLength(absent.length - 1);
     expect(removed.every((outcome) => outcome.status === 'updated')).toBe(true);
-    // One delete per user removed; the user the delta renamed is renamed back (one update).
-    expect(usersOf(result)?.updated).toBe(1);
-    expect(after.writes - before.writes).toBe(removed.length + 1);
+    // One delete per user removed, nothing else.
+    expect(after.writes - before.writes).toBe(removed.length);
     expect(plan.againstWorkos?.absentFromExport).toEqual({
       listed: absent.length,
       signedIn: 1,

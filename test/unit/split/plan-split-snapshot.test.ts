@@ -507,11 +507,9 @@ describe('Function: planSplit() against a snapshot of WorkOS — what turns it o
 });
 
 describe('Function: planSplit() against a snapshot of WorkOS — users the export names another way', () => {
-  // BUG (src/split/plan-split.ts planJoin / src/split/snapshot-diff.ts): a record merged into the
-  // WorkOS user holding its email (`merged_into_existing_user`, reported with that user's id) does
-  // not mark that user named, so the same split lists it absent and, with removeAbsentUsers,
-  // sends it to be deleted.
-  it.fails('does not remove the user a record of the export was merged into', async () => {
+  // A record merged into the WorkOS user holding its email names that user: listing it absent
+  // would, with removeAbsentUsers, delete the user the record was just merged into.
+  it('does not remove the user a record of the export was merged into', async () => {
     const { snapshot, idOf } = await importedEnvironment();
     const reissued = {
       'users.ndjson': ndjson([ada, bob, { user_id: 'auth0|c3-again', email: cy.email }, dee, sam]),
@@ -531,10 +529,9 @@ describe('Function: planSplit() against a snapshot of WorkOS — users the expor
     );
   });
 
-  // BUG (src/split/plan-split.ts planJoin): with importOrphanPasswords, only the users export's
-  // records are marked named; a user imported from a password record alone is settled (or
-  // updated) by its record and listed absent by the same split, so removeAbsentUsers deletes it.
-  it.fails('does not remove a user the job imports from its password export alone', async () => {
+  // With importOrphanPasswords, a password record stands for a user of its own: that user is named
+  // by the export as much as one of the users file.
+  it('does not remove a user the job imports from its password export alone', async () => {
     const withOrphan = {
       'users.ndjson': bulk['users.ndjson'],
       'passwords.ndjson': ndjson([
