@@ -65,6 +65,8 @@ export interface MigrationSummary {
 
 /** Statuses whose reasons the summary lists: the ones an operator has to look into or explain. */
 const explainedStatuses: readonly RecordStatus[] = ['unchanged', 'rejected', 'failed'];
+/** Users absent from the export are `updated` when removed: that is worth a reason too. */
+const explainedAbsentStatuses: readonly RecordStatus[] = ['updated', ...explainedStatuses];
 
 export function summarizeMigration(
   result: LocalMigrationResult,
@@ -78,7 +80,7 @@ export function summarizeMigration(
   }
   const reasonsOf = (kind: RecordKind) =>
     Object.fromEntries(
-      explainedStatuses.flatMap((status) => {
+      (kind === 'absent' ? explainedAbsentStatuses : explainedStatuses).flatMap((status) => {
         const reasons = groupedReasonCounts(
           result.outcomes,
           (outcome) => outcome.kind === kind && outcome.status === status,

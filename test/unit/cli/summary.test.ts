@@ -254,6 +254,7 @@ describe('summarizeMigration and formatMigrationSummary — users absent from th
     });
     expect(summary.users).toMatchObject({ unchanged: 1, updated: 1 });
     expect(summary.reasons.absentFromExport).toEqual({
+      updated: { removed_absent_from_export: 1 },
       unchanged: { absent_from_export: 1, absent_from_export_signed_in: 1 },
       failed: { workos_403: 1 },
     });
@@ -282,8 +283,8 @@ describe('summarizeMigration and formatMigrationSummary — users absent from th
         '    failed              0',
         '  absent from the export',
         '    created             0',
-        // Removed: `updated` reasons are not listed, as for users.
-        '    updated             1',
+        // Removed users say so: `updated` alone would read as a change to the user.
+        '    updated             1   (removed_absent_from_export 1)',
         '    unchanged           2   (absent_from_export 1, absent_from_export_signed_in 1)',
         '    rejected            0',
         '    failed              1   (workos_403 1)',
