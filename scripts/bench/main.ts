@@ -5,6 +5,12 @@ import { parseArgs } from 'node:util';
 import { splitterNodeFlags } from '../../lib/splitter-runtime.ts';
 import { syntheticAuth0ExportLines } from '../synthetic-auth0-export.ts';
 import {
+  type CutoverBenchResult,
+  measureCutover,
+  unaccountedInCutover,
+  writeDeltaExport,
+} from './cutover-bench.ts';
+import {
   type EndToEndCase,
   type EndToEndJobs,
   type EndToEndResult,
@@ -14,6 +20,7 @@ import { currentLoadAverage, describeMachine } from './machine.ts';
 import {
   type BenchReport,
   checkTargets,
+  cutoverTable,
   endToEndTable,
   formatMarkdown,
   joinTable,
@@ -46,11 +53,12 @@ import {
 } from './synthetic-password-export.ts';
 
 /*
- * `npm run bench -- [--sizes 10000,100000,1000000] [--e2e-users 2000] [--out DIR] [--smoke]`
+ * `npm run bench -- [--sizes 10000,100000,1000000] [--e2e-users 2000] [--cutover-users 100000]
+ *   [--out DIR] [--smoke]`
  *
  * Generates synthetic Auth0 exports (users and their password-hash export) in a temporary folder
  * outside the repo (deleted at the end), measures the splitter, the users/passwords join and the
- * pipeline end to end, prints the tables and writes them as Markdown and JSON to --out. A script,
+ * pipeline end to end and a cutover (an unchanged re-run and a delta), prints the tables and writes them as Markdown and JSON to --out. A script,
  * not a test: figures depend on the machine and on what else runs on it (the load average is
  * recorded with them). Exits 1 when any record or user is unaccounted for.
  */
@@ -74,6 +82,8 @@ const usage = `Usage: npm run bench -- [options]
   --splitter-flags="F F"     Node flags for every splitter run (default: the splitter Lambda's, lib/splitter-runtime.ts)
   --snapshot-users N         users listed into a WorkOS snapshot at WorkOS's read limit (default 20000; 0 skips)
   --snapshot-rate N          target reads/s of that listing (default 90, the snapshot's default)
+  --cutover-users N          users seeded (limits off), then re-run unchanged and as a delta at
+                             WorkOS's limits, at --e2e-rate and --e2e-concurrency (default 100000; 0 skips)
   --cpu-prof DIR             write a V8 CPU profile of every production run into DIR (with --source,
                              the profile names the functions: the bundle is minified)
   --out DIR                  where bench.md and bench.json go (default bench-results/)
@@ -95,6 +105,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'snapshot-users': { type: 'string' },
     'snapshot-rate': { type: 'string' },
+    'cutover-users': { type: 'string' },
     source: { type: 'boolean', default: false },
     'splitter-flags': { type: 'string' },
     out: { type: 'string', default: 'bench-results' },
@@ -144,6 +155,7 @@ const ceilingUsers = wholeNumber('ceiling-users', values['ceiling-users'], smoke
 const ceilingConcurrency = wholeNumber('ceiling-concurrency', values['ceiling-concurrency'], 32);
 const snapshotUsers = wholeNumber('snapshot-users', values['snapshot-users'], smoke ? 500 : 20_000);
 const snapshotRate = wholeNumber('snapshot-rate', values['snapshot-rate'], 90);
+const cutoverUsers = wholeNumber('cutover-users', values['cutover-users'], smoke ? 2000 : 100_000);
 const cpuProfileDirectory =
   values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
 const outDirectory = resolve(values.out);
@@ -286,6 +298,26 @@ try {
     snapshot.listing = await measureSnapshotListing(snapshotUsers, snapshotRate);
   }
 
+  let cutover: CutoverBenchResult | undefined;
+  if (cutoverUsers > 0) {
+    say(`cutover: ${cutoverUsers} users seeded, then re-run unchanged and as a delta...`);
+    const seed = 'cutover';
+    const bulk = await writeExports(cutoverUsers, seed, invalidEvery);
+    const delta = await writeDeltaExport(workDirectory, {
+      users: cutoverUsers,
+      seed,
+      invalidEvery,
+    });
+    cutover = await measureCutover({
+      bulk,
+      delta,
+      writesPerSecond: e2eRate,
+      maxConcurrency: e2eConcurrency,
+      seedConcurrency: ceilingConcurrency,
+    });
+    await Promise.all([removeExports(bulk), removeExports(delta.inputs)]);
+  }
+
   machine.loadAverage.atEnd = currentLoadAverage();
   const report: BenchReport = {
     startedAt,
@@ -298,7 +330,8 @@ try {
     joinStructures,
     endToEnd,
     snapshot,
-    targets: checkTargets(splitter, endToEnd),
+    ...(cutover === undefined ? {} : { cutover }),
+    targets: checkTargets(splitter, endToEnd, cutover),
   };
 
   process.stdout.write(
@@ -318,6 +351,9 @@ try {
       '',
       'WorkOS snapshot listing',
       snapshotListingTable(snapshot.listing),
+      '',
+      'Cutover',
+      cutoverTable(cutover),
       '',
       'Targets',
       ...(smoke ? [smokeNote] : []),
@@ -343,6 +379,10 @@ try {
   }
   if (endToEnd.some((result) => unaccountedInEndToEnd(result) !== 0)) {
     say('end to end: some records or users failed or were not accounted for; see the table');
+    process.exitCode = 1;
+  }
+  if (unaccountedInCutover(cutover) !== 0) {
+    say('cutover: some records or users failed or were not accounted for; see the table');
     process.exitCode = 1;
   }
 } finally {

@@ -1,3 +1,10 @@
+import { defaultSnapshotReadsPerSecond } from '../../src/snapshot/take-workos-snapshot.ts';
+import {
+  type CutoverBenchResult,
+  cutoverRuns,
+  deltaWritesPerChange,
+  lostInCutoverRun,
+} from './cutover-bench.ts';
 import { type EndToEndResult, workOsWritesPerSecond } from './end-to-end-bench.ts';
 import type { MachineDescription } from './machine.ts';
 import {
@@ -31,6 +38,8 @@ export interface BenchReport {
   joinStructures: JoinStructuresResult[];
   endToEnd: EndToEndResult[];
   snapshot: SnapshotBenchResult;
+  /** The cutover stage, when run. */
+  cutover?: CutoverBenchResult;
   targets: TargetCheck[];
 }
 
@@ -354,10 +363,59 @@ function joinAtTargetSize(
   };
 }
 
+/** The wall time of a run against the listing bound, e.g. `1.23×`. */
+const ofBound = (wallSeconds: number, boundSeconds: number | undefined) =>
+  boundSeconds === undefined || boundSeconds === 0
+    ? '-'
+    : `${(wallSeconds / boundSeconds).toFixed(2)}×`;
+
+/** Issue 16's acceptance: an unchanged re-run costs the listing and nothing else; a delta, its writes. */
+function cutoverTargets(result: CutoverBenchResult | undefined): TargetCheck[] {
+  const label = `cutover at WorkOS's limits, ${int.format(result?.users ?? 100_000)} users`;
+  const targets = {
+    writes: `${label}, unchanged re-run: 0 WorkOS writes, every valid user settled unchanged`,
+    bound: `${label}, unchanged re-run: wall ≤ 2 × the listing bound (users / 100 / ${workOsReadsPerSecond} s)`,
+    delta: `${label}, delta (1% changed, 1% new, 1% removed): 1.00 write per changed or new user`,
+  };
+  if (result === undefined) {
+    return Object.values(targets).map((target) => ({
+      target,
+      measured: 'not run',
+      met: 'not measured' as const,
+    }));
+  }
+  const { unchanged, delta } = result;
+  const bound = unchanged.listingBoundSeconds ?? 0;
+  return [
+    {
+      target: targets.writes,
+      measured: `${int.format(unchanged.calls.writes)} writes; ${int.format(
+        unchanged.users.unchanged,
+      )} of ${int.format(result.seeded)} users unchanged`,
+      met: unchanged.calls.writes === 0 && unchanged.users.unchanged === result.seeded,
+    },
+    {
+      target: targets.bound,
+      measured: `${one(unchanged.wallSeconds)} s, ${ofBound(unchanged.wallSeconds, bound)} the ${one(
+        bound,
+      )} s bound`,
+      met: unchanged.wallSeconds <= 2 * bound,
+    },
+    {
+      target: targets.delta,
+      measured: `${int.format(delta.calls.writes)} writes for ${int.format(
+        result.changed + result.added,
+      )} users: ${deltaWritesPerChange(result).toFixed(2)}`,
+      met: delta.calls.writes === result.changed + result.added,
+    },
+  ];
+}
+
 /** The targets, checked against what this run measured. */
 export function checkTargets(
   splitter: SplitterBenchResult[],
   endToEnd: EndToEndResult[],
+  cutover?: CutoverBenchResult,
 ): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const join = joinAtTargetSize(splitter);
@@ -424,7 +482,79 @@ export function checkTargets(
       met: result.writesPerSecondOverall >= 10 * workOsWritesPerSecond,
     });
   }
+  checks.push(...cutoverTargets(cutover));
   return checks;
+}
+
+export function cutoverTable(result: CutoverBenchResult | undefined): string {
+  if (result === undefined) return '(not run)';
+  const changes = result.changed + result.added;
+  return table(
+    [
+      'run',
+      'records',
+      'users listed',
+      'pages',
+      'wall s',
+      `listing bound s (users/100/${workOsReadsPerSecond})`,
+      'wall vs bound',
+      `ideal s (bound + writes at ${result.writesPerSecond}/s)`,
+      'WorkOS writes',
+      'reads',
+      '429s',
+      'writes per changed or new user',
+      'created',
+      'updated',
+      'unchanged',
+      'rejected',
+      'absent listed',
+      'failed or lost',
+    ],
+    cutoverRuns(result).map((run) => [
+      run.run,
+      int.format(run.read),
+      run.usersListed === undefined ? '-' : int.format(run.usersListed),
+      int.format(run.pagesRead),
+      one(run.wallSeconds),
+      run.listingBoundSeconds === undefined ? '-' : one(run.listingBoundSeconds),
+      ofBound(run.wallSeconds, run.listingBoundSeconds),
+      run.idealSeconds === undefined ? '-' : one(run.idealSeconds),
+      int.format(run.calls.writes),
+      int.format(run.calls.reads),
+      int.format(run.calls.rateLimited),
+      run.run === 'delta' ? (run.calls.writes / Math.max(1, changes)).toFixed(2) : '-',
+      int.format(run.users.created),
+      int.format(run.users.updated),
+      int.format(run.users.unchanged),
+      int.format(run.users.rejected),
+      int.format(run.absentListed),
+      int.format(lostInCutoverRun(run)),
+    ]),
+  );
+}
+
+/** The cutover table with what it measured, and the users WorkOS held at the end. */
+function cutoverSection(result: CutoverBenchResult | undefined): string[] {
+  if (result === undefined) return ['Not run.'];
+  return [
+    `A bulk export of ${int.format(result.users)} users and its password export, imported as one`,
+    "job through the pipeline with the emulator's limits off (the seed), so WorkOS holds each user",
+    'with the metadata and digest the importer writes; its invalid records are rejected. Then, with',
+    "WorkOS's limits on (500 writes and 1,000 reads per 10 s), each as a new job that lists WorkOS",
+    `first (\`snapshot: 'take'\`, 100 users a page, ${defaultSnapshotReadsPerSecond} reads/s), at ${result.writesPerSecond} writes/s with`,
+    `${result.maxConcurrency} batches in flight: the same files again (unchanged re-run), then a delta export`,
+    `of the same users: ${int.format(result.changed)} renamed, ${int.format(result.added)} new, ${int.format(result.removed)} removed (listed as absent, not`,
+    'deleted). Records count the lines of both files and the absent users listed; writes, reads',
+    "and 429s are the calls each run made, the listing's included. The bound counts the users",
+    'WorkOS held when listed. "failed or lost": records that failed, went unread or ended in no',
+    'state: anything but 0 fails the run.',
+    '',
+    cutoverTable(result),
+    '',
+    `Users in WorkOS at the end: ${int.format(result.usersInWorkOs)} (expected ${int.format(
+      result.expectedUsersInWorkOs,
+    )}: the ${int.format(result.seeded)} seeded and the ${int.format(result.added)} new).`,
+  ];
 }
 
 export function formatMarkdown(report: BenchReport): string {
@@ -486,6 +616,10 @@ export function formatMarkdown(report: BenchReport): string {
     'and people missing from WorkOS: anything but 0 fails the run.',
     '',
     endToEndTable(report.endToEnd),
+    '',
+    '## Cutover (local mode, WorkOS emulator)',
+    '',
+    ...cutoverSection(report.cutover),
     '',
   ].join('\n');
 }

@@ -107,6 +107,12 @@ export interface RunningWorkOsEmulator {
   /** Every password reset created (the emails WorkOS would send), oldest first. */
   passwordResets(): EmulatedPasswordReset[];
   /**
+   * Turns limits on, changes them or turns them off (`false`) while the emulator runs, e.g. off
+   * to seed many users quickly, then WorkOS's for the run measured. A limit left out is kept as
+   * it is; one set starts with an empty window.
+   */
+  setRateLimits(limits: EmulatorRateLimits): void;
+  /**
    * Forgets users, organizations, memberships, password resets, idempotency keys, faults,
    * rate-limit windows and counters.
    */
@@ -114,6 +120,11 @@ export interface RunningWorkOsEmulator {
   /** Stops listening and drops open keep-alive connections and delayed responses. */
   close(): Promise<void>;
 }
+
+/** The limits `setRateLimits` can change: each a limit, or `false` for none. */
+export type EmulatorRateLimits = {
+  [Limit in 'writeLimit' | 'readLimit' | 'generalLimit']?: RateLimit | false;
+};
 
 /** Everything one running emulator holds, like one WorkOS environment. */
 interface EmulatorState {
@@ -202,6 +213,7 @@ export async function startWorkOsEmulator(
     memberships: () => structuredClone(state.api.memberships.all()),
     passwordResets: () => structuredClone(state.api.passwordResets.all()),
     reset: () => resetState(state),
+    setRateLimits: (limits) => setRateLimits(state, limits),
     close,
   };
 }
@@ -212,6 +224,15 @@ function createLimiter(
 ): SlidingWindowRateLimiter | undefined {
   if (configured === false) return undefined;
   return new SlidingWindowRateLimiter(configured ?? fallback);
+}
+
+function setRateLimits(state: EmulatorState, limits: EmulatorRateLimits): void {
+  const { writeLimit, readLimit, generalLimit } = limits;
+  if (writeLimit !== undefined) state.writeLimiter = createLimiter(writeLimit, workOsWriteLimit);
+  if (readLimit !== undefined) state.readLimiter = createLimiter(readLimit, workOsReadLimit);
+  if (generalLimit !== undefined) {
+    state.generalLimiter = createLimiter(generalLimit, workOsGeneralLimit);
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

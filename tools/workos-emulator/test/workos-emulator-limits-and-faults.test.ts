@@ -98,6 +98,50 @@ describe('WorkOS emulator: rate limits', () => {
   });
 });
 
+describe('WorkOS emulator: rate limits changed while it runs', () => {
+  it('turns the write limit on after seeding without it, leaves reads alone, and turns it off again', async () => {
+    const { emulator, workos } = await start({ writeLimit: false });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        workos.userManagement.createUser({ email: `seeded${index}@example.test` }),
+      ),
+    );
+
+    emulator.setRateLimits({ writeLimit: { requests: 2, windowMs: 60_000 } });
+    await workos.userManagement.createUser({ email: 'limited0@example.test' });
+    await workos.userManagement.createUser({ email: 'limited1@example.test' });
+    const refused = await failureOf(() =>
+      workos.userManagement.createUser({ email: 'limited2@example.test' }),
+    );
+    expect(refused).toBeInstanceOf(RateLimitExceededException);
+    await expect(workos.userManagement.listUsers({ limit: 100 })).resolves.toBeDefined();
+
+    emulator.setRateLimits({ writeLimit: false });
+    await expect(
+      workos.userManagement.createUser({ email: 'limited2@example.test' }),
+    ).resolves.toBeDefined();
+    expect(emulator.stats()).toMatchObject({ usersCreated: 23, rateLimited: 1 });
+  });
+
+  it('starts a limit set anew with an empty window, and keeps the limits left out', async () => {
+    const { emulator, workos } = await start({
+      readLimit: { requests: 1, windowMs: 60_000 },
+      writeLimit: { requests: 1, windowMs: 60_000 },
+    });
+    const user = await workos.userManagement.createUser({ email: 'window@example.test' });
+    await workos.userManagement.getUser(user.id);
+
+    emulator.setRateLimits({ readLimit: { requests: 1, windowMs: 60_000 } });
+    await expect(workos.userManagement.getUser(user.id)).resolves.toBeDefined();
+    expect(await failureOf(() => workos.userManagement.getUser(user.id))).toBeInstanceOf(
+      RateLimitExceededException,
+    );
+    expect(
+      await failureOf(() => workos.userManagement.createUser({ email: 'kept@example.test' })),
+    ).toBeInstanceOf(RateLimitExceededException);
+  });
+});
+
 describe('WorkOS emulator: injected faults', () => {
   it('answers the next N matching requests with an injected 500, without effect', async () => {
     const { emulator, workos } = await start();
