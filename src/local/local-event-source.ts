@@ -32,6 +32,8 @@ export interface LocalEventSourceOptions {
   visibilityTimeoutSeconds?: number;
   /** False while a producer (the splitter) may still send: an empty queue is then not the end. */
   isFinished?: () => boolean;
+  /** Settles when `isFinished()` turns true: wakes an idle poller at once instead of at its next sleep's end. */
+  finished?: Promise<void>;
   /** Stops taking new batches; the batches in flight finish before the run returns. */
   signal?: AbortSignal;
   sleep?: Sleep;
@@ -61,6 +63,7 @@ export async function runLocalEventSource(
     maxConcurrency,
     visibilityTimeoutSeconds = queue.visibilityTimeoutSeconds,
     isFinished = () => true,
+    finished,
     signal,
     sleep = sleepUnlessAborted,
     now = () => queue.now(),
@@ -114,6 +117,7 @@ export async function runLocalEventSource(
       wakeUps.push(sleep(clamp(untilVisible, 1, maxIdleSleepMilliseconds), sleepController.signal));
     }
     if (signal !== undefined) wakeUps.push(abortedPromise(signal, sleepController.signal));
+    if (finished !== undefined) wakeUps.push(finished);
     await Promise.race(wakeUps);
     // Clears the sleep timer and the abort listener of whichever wake-up did not fire.
     sleepController.abort();

@@ -151,12 +151,15 @@ export async function runLocalMigration(
     options.signal === undefined ? stop.signal : AbortSignal.any([stop.signal, options.signal]);
   let fatal: WorkOsAuthenticationError | undefined;
   let splittingDone = false;
+  // A run that sends nothing (every user unchanged) ends when its split does, not a poll later.
+  const splitFinished = Promise.withResolvers<void>();
 
   const consuming = runLocalEventSource({
     queue,
     maxConcurrency: options.maxConcurrency,
     visibilityTimeoutSeconds,
     isFinished: () => splittingDone,
+    finished: splitFinished.promise,
     signal: stopped,
     logger: options.logger,
     handleBatch: async (messages) => {
@@ -210,6 +213,7 @@ export async function runLocalMigration(
     }
   } finally {
     splittingDone = true;
+    splitFinished.resolve();
   }
   await consuming;
   const jobIds = splits.map((split) => split.jobId);

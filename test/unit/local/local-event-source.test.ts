@@ -364,3 +364,28 @@ describe('runLocalEventSource waiting and termination', () => {
 function activeTimerCount(): number {
   return process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 }
+
+describe('runLocalEventSource — a producer that sends nothing', () => {
+  it('returns as soon as `finished` settles, not at the end of its idle sleep', async () => {
+    const { queue } = simulatedTime();
+    let producerFinished = false;
+    const finished = Promise.withResolvers<void>();
+    // A sleep that never ends on its own: only the `finished` wake-up can end the run.
+    const sleep: Sleep = (_milliseconds, signal) =>
+      new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+
+    const running = runLocalEventSource({
+      queue,
+      maxConcurrency: 2,
+      handleBatch: async () => ({ failedMessageIds: [] }),
+      isFinished: () => producerFinished,
+      finished: finished.promise,
+      sleep,
+    });
+    await nextMacrotask();
+    producerFinished = true;
+    finished.resolve();
+
+    await expect(running).resolves.toEqual({ batches: 0, messagesReceived: 0, messagesDeleted: 0 });
+  });
+});
