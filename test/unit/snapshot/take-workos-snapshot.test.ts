@@ -117,6 +117,58 @@ describe('Function: takeWorkOsSnapshot', () => {
     expect(resumed.snapshot.toBytes()).toEqual(whole.snapshot.toBytes());
   });
 
+  it('stops where it is told to yield, and goes on from there in a later call to the same snapshot', async () => {
+    const directory = directoryWith(650);
+    const whole = await takeWorkOsSnapshot({ directory, ...fakeTime() });
+    const before = directory.calls.list;
+    let asked = 0;
+
+    const first = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      // Yields after the third page.
+      shouldYield: () => ++asked === 3,
+    });
+    const stoppedAt = first.stoppedAt as SnapshotCheckpoint;
+    const second = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      resumeFrom: { ...stoppedAt, partial: WorkOsSnapshot.fromBytes(stoppedAt.partial.toBytes()) },
+    });
+
+    expect([first.pagesRead, first.snapshot.size, second.pagesRead]).toEqual([3, 300, 4]);
+    expect(stoppedAt.after).toBe([...directory.users.keys()][299]);
+    expect(second.stoppedAt).toBeUndefined();
+    expect(directory.calls.list - before).toBe(7);
+    expect(second.snapshot.toBytes()).toEqual(whole.snapshot.toBytes());
+  });
+
+  it('reads a page before it yields, and is not asked after the last one', async () => {
+    const directory = directoryWith(150);
+    let asked = 0;
+
+    const stopped = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      shouldYield: () => {
+        asked += 1;
+        return true;
+      },
+    });
+    const rest = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      resumeFrom: stopped.stoppedAt as SnapshotCheckpoint,
+      shouldYield: () => {
+        asked += 1;
+        return true;
+      },
+    });
+
+    expect([stopped.pagesRead, rest.pagesRead, rest.snapshot.size, asked]).toEqual([1, 1, 150, 1]);
+    expect(rest.stoppedAt).toBeUndefined();
+  });
+
   it('waits out a 429 for its Retry-After, then reads the same page again', async () => {
     const directory = directoryWith(150);
     directory.failNext('listUsers', new RateLimitedError(7));
