@@ -16,7 +16,12 @@ import { acknowledge } from './compliance-checks.ts';
 import type { EnvironmentSettings } from './environment-settings.ts';
 import type { PipelineKey } from './pipeline-key.ts';
 
-export { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from '../src/model/key-prefixes.ts';
+export {
+  EXPORT_PREFIX,
+  JOB_PREFIX,
+  REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
+} from '../src/model/key-prefixes.ts';
 
 /** The object that starts a job of several files. */
 export const MANIFEST_SUFFIX = `/${manifestFileName}`;

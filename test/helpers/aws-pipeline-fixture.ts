@@ -76,6 +76,9 @@ export async function createAwsPipelineFixture(
     config: parseConfig(splitterEnvironmentSchema, {
       USER_QUEUE_URL: queues.queueUrl,
       LEDGER_TABLE_NAME: tableName,
+      WORKOS_API_KEY_SECRET_ID: secretArn,
+      WORKOS_API_URL: emulator.url,
+      WORKOS_TIMEOUT_MS: String(workosTimeoutMs),
     }),
     checkpointEvery: 50,
   });

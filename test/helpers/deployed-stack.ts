@@ -78,6 +78,7 @@ export async function createSplitterOnMoto(
     config: parseConfig(splitterEnvironmentSchema, {
       USER_QUEUE_URL: queues.queueUrl,
       LEDGER_TABLE_NAME: tableName,
+      WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
     }),
   });
   return {

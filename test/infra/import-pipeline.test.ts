@@ -7,6 +7,7 @@ import {
   JOB_PREFIX,
   MANIFEST_SUFFIX,
   REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
 } from '../../lib/import-pipeline.ts';
 import { consumerEnvironmentSchema, splitterEnvironmentSchema } from '../../src/config.ts';
 import { ledgerTable } from '../../src/ledger/ledger-table.ts';
@@ -107,6 +108,14 @@ describe('Construct: ImportPipeline', () => {
           synthesized.logicalIdOf(synthesized.stack.pipeline.workosApiKeySecret),
         ),
       });
+    });
+
+    it('names the same secret for the splitter, which lists WorkOS before the split', () => {
+      expect(variablesOf(ids.splitterFunction)).toMatchObject({
+        WORKOS_API_KEY_SECRET_ID: variablesOf(ids.consumerFunction).WORKOS_API_KEY_SECRET_ID,
+        SNAPSHOT_PREFIX,
+      });
+      expect(variablesOf(ids.splitterFunction)).not.toHaveProperty('WORKOS_API_URL');
     });
 
     it("caps the splitter's young generation, which keeps a 1M-user join under 200 MB", () => {
@@ -559,10 +568,15 @@ describe('Construct: ImportPipeline', () => {
         workosApiUrl: 'https://workos-proxy.example.com',
       });
       withExisting.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(variablesOf(withExisting.ids.consumerFunction, withExisting)).toMatchObject({
-        WORKOS_API_KEY_SECRET_ID: 'workos/user-import/api-key',
-        WORKOS_API_URL: 'https://workos-proxy.example.com',
-      });
+      for (const functionId of [
+        withExisting.ids.consumerFunction,
+        withExisting.ids.splitterFunction,
+      ]) {
+        expect(variablesOf(functionId, withExisting)).toMatchObject({
+          WORKOS_API_KEY_SECRET_ID: 'workos/user-import/api-key',
+          WORKOS_API_URL: 'https://workos-proxy.example.com',
+        });
+      }
       const statements = statementsOfFunction(withExisting, withExisting.ids.consumerFunction);
       const grantsTheSecret = statements.some(
         (statement) =>

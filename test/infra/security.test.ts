@@ -432,7 +432,7 @@ describe('Security: least privilege of the Lambda roles', () => {
       .sort();
   }
 
-  it('lets the splitter read exports, write reports, enqueue users, keep the ledger and log: exactly', () => {
+  it('lets the splitter read exports, write reports, read the API key, enqueue users, keep the ledger and log: exactly', () => {
     expect(permissionsOf(ids.splitterFunction)).toEqual([
       'dynamodb:ConditionCheckItem ledgerTable',
       'dynamodb:GetItem ledgerTable',
@@ -452,6 +452,8 @@ describe('Security: least privilege of the Lambda roles', () => {
       `s3:GetObjectVersion exportBucket/${EXPORT_PREFIX}*`,
       `s3:GetObjectVersion exportBucket/${JOB_PREFIX}*`,
       `s3:PutObject exportBucket/${REPORT_PREFIX}*`,
+      // To list the WorkOS environment before the split.
+      'secretsmanager:GetSecretValue workosApiKeySecret',
       // Its asynchronous invocations' on-failure destination.
       'sqs:SendMessage splitterFailureQueue',
       'sqs:SendMessage userQueue',
@@ -483,36 +485,42 @@ describe('Security: least privilege of the Lambda roles', () => {
     ]);
   });
 
-  it('reads a secret named in the settings by its name, and nothing more', () => {
-    const withExisting = synthesizePipeline({
-      ...settings,
-      workosApiKeySecretName: 'workos/user-import/api-key',
-    });
-    const secretStatements = statementsOfFunction(
-      withExisting,
-      withExisting.ids.consumerFunction,
-    ).filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
-    expect(secretStatements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              ref('AWS::Partition'),
-              ':secretsmanager:',
-              ref('AWS::Region'),
-              ':',
-              ref('AWS::AccountId'),
-              ':secret:workos/user-import/api-key-??????',
+  it.each([
+    ['splitter', 'splitterFunction'],
+    ['consumer', 'consumerFunction'],
+  ] as const)(
+    'lets the %s read a secret named in the settings by its name, and nothing more',
+    (_name, functionId) => {
+      const withExisting = synthesizePipeline({
+        ...settings,
+        workosApiKeySecretName: 'workos/user-import/api-key',
+      });
+      const secretStatements = statementsOfFunction(
+        withExisting,
+        withExisting.ids[functionId],
+      ).filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
+      expect(secretStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                ref('AWS::Partition'),
+                ':secretsmanager:',
+                ref('AWS::Region'),
+                ':',
+                ref('AWS::AccountId'),
+                ':secret:workos/user-import/api-key-??????',
+              ],
             ],
-          ],
+          },
         },
-      },
-    ]);
-  });
+      ]);
+    },
+  );
 
   it.each([
     ['splitter', ids.splitterFunction, ids.splitterRole],
