@@ -20,6 +20,8 @@ export interface SnapshotProgress {
   usersListed: number;
   /** Pages read by this call. */
   pagesRead: number;
+  /** Pages WorkOS answered 429 in this call (each read again after its Retry-After). */
+  rateLimited: number;
   /**
    * The snapshot of the users listed so far, for a checkpoint. It sorts everything listed, so
    * call it every so many pages rather than on each.
@@ -113,6 +115,7 @@ export async function takeWorkOsSnapshot({
       ...(after === undefined ? {} : { after }),
       usersListed: builder.size,
       pagesRead,
+      rateLimited,
       partial: () => builder.build(),
     });
     if (after === undefined) break;
