@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { createConsumerHandler } from '../../lambdas/consumer/consumer-handler.ts';
 import {
   createSplitterHandler,
   type ExportObject,
+  workosUsersFromSecret,
 } from '../../lambdas/splitter/splitter-handler.ts';
 import {
   consumerEnvironmentSchema,
@@ -47,7 +49,8 @@ export async function createAwsPipelineFixture(
   {
     secretValue = fixtureApiKey,
     workosTimeoutMs = 5_000,
-  }: { secretValue?: string; workosTimeoutMs?: number } = {},
+    snapshotCheckpointEveryPages,
+  }: { secretValue?: string; workosTimeoutMs?: number; snapshotCheckpointEveryPages?: number } = {},
 ) {
   const aws = createTestAwsClients(endpoint);
   const emulator: RunningWorkOsEmulator = await startWorkOsEmulator({ apiKey: fixtureApiKey });
@@ -66,6 +69,13 @@ export async function createAwsPipelineFixture(
   const continuations: ExportObject[] = [];
   const stopRequests: string[] = [];
 
+  const splitterConfig = parseConfig(splitterEnvironmentSchema, {
+    USER_QUEUE_URL: queues.queueUrl,
+    LEDGER_TABLE_NAME: tableName,
+    WORKOS_API_KEY_SECRET_ID: secretArn,
+    WORKOS_API_URL: emulator.url,
+    WORKOS_TIMEOUT_MS: String(workosTimeoutMs),
+  });
   const splitter = createSplitterHandler({
     s3: aws.s3,
     sqs: aws.sqs,
@@ -73,14 +83,11 @@ export async function createAwsPipelineFixture(
     continueSplit: async (object) => {
       continuations.push(object);
     },
-    config: parseConfig(splitterEnvironmentSchema, {
-      USER_QUEUE_URL: queues.queueUrl,
-      LEDGER_TABLE_NAME: tableName,
-      WORKOS_API_KEY_SECRET_ID: secretArn,
-      WORKOS_API_URL: emulator.url,
-      WORKOS_TIMEOUT_MS: String(workosTimeoutMs),
-    }),
+    // The snapshot lists the emulator through the secret and the SDK, as on AWS.
+    workosUsers: workosUsersFromSecret(aws.secrets, splitterConfig),
+    config: splitterConfig,
     checkpointEvery: 50,
+    snapshotCheckpointEveryPages,
   });
   const consumer = createConsumerHandler({
     sqs: aws.sqs,
@@ -113,6 +120,13 @@ export async function createAwsPipelineFixture(
     consumer,
     continuations,
     stopRequests,
+
+    /** Puts another value in the WorkOS API key's secret (a revoked key, say). */
+    async replaceApiKey(value: string) {
+      await aws.secrets.send(
+        new PutSecretValueCommand({ SecretId: secretArn, SecretString: value }),
+      );
+    },
 
     /** Uploads a file as it is and returns its S3 event (the splitter acts on manifests only). */
     async uploadFile(key: string, body: Buffer | string) {
