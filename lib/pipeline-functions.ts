@@ -99,7 +99,25 @@ export function addSplitterFunction(
     );
   }
   exportBucket.grants.actionsOnObjectKeys(splitter, `${REPORT_PREFIX}*`, 's3:PutObject');
-  // Decrypt to read an export, a data key to write a report; through S3 only. (The bucket's
+  // Each job's WorkOS snapshot and its listing checkpoint: written, then read back by the
+  // job's later invocations.
+  exportBucket.grants.actionsOnObjectKeys(
+    splitter,
+    `${SNAPSHOT_PREFIX}*`,
+    's3:GetObject',
+    's3:PutObject',
+  );
+  // Which of a job's snapshot objects exist, by listing the snapshot prefix and nothing else:
+  // without s3:ListBucket, S3 answers a GET of an absent key 403, not 404.
+  splitter.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [exportBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': `${SNAPSHOT_PREFIX}*` } },
+    }),
+  );
+  // Decrypt to read an export or a snapshot, a data key to write a report or a snapshot; through
+  // S3 only. (The bucket's
   // own grants would add the key to the role without that condition.)
   dataKey.grantUseVia(splitter, 's3', keyActions.readAndWrite);
   acknowledgeExportBucketGrants(splitter, exportBucket);
@@ -289,5 +307,10 @@ function acknowledgeExportBucketGrants(splitter: SplitterFunction, exportBucket:
     splitter.role,
     `AwsSolutions-IAM5[Resource::${bucketArn}/${REPORT_PREFIX}*]`,
     'The splitter names each report after its job, so it may write (PutObject only) every object under the report prefix, and nothing outside it, in particular not the exports.',
+  );
+  acknowledge(
+    splitter.role,
+    `AwsSolutions-IAM5[Resource::${bucketArn}/${SNAPSHOT_PREFIX}*]`,
+    "The splitter keeps each job's WorkOS snapshot under the snapshot prefix in a folder named after the job, so it may write and read back (PutObject, GetObject) every object under that prefix, and nothing outside it; it may neither delete them nor touch the exports.",
   );
 }

@@ -218,8 +218,10 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
-    it('receives reports outside the export prefix, so reports never trigger the splitter', () => {
-      expect(REPORT_PREFIX.startsWith(EXPORT_PREFIX)).toBe(false);
+    it('receives reports and snapshots outside the export and job prefixes, so they never trigger the splitter', () => {
+      for (const written of [REPORT_PREFIX, SNAPSHOT_PREFIX]) {
+        expect(written.startsWith(EXPORT_PREFIX) || written.startsWith(JOB_PREFIX)).toBe(false);
+      }
       expect(variablesOf(ids.splitterFunction).REPORT_PREFIX).toBe(REPORT_PREFIX);
     });
   });
@@ -294,10 +296,14 @@ describe('Construct: ImportPipeline', () => {
     const splitter = () => statementsOfFunction(synthesized, ids.splitterFunction);
     const consumer = () => statementsOfFunction(synthesized, ids.consumerFunction);
 
-    it('lets the splitter read exports and write reports, and nothing else in the bucket', () => {
+    it('lets the splitter read exports, write reports, write and read back snapshots, and nothing else in the bucket', () => {
       const bucket = ids.exportBucket;
       expect(allows(splitter(), 's3:GetObject', objectArn(bucket, `${EXPORT_PREFIX}*`))).toBe(true);
       expect(allows(splitter(), 's3:PutObject', objectArn(bucket, `${REPORT_PREFIX}*`))).toBe(true);
+      const snapshots = objectArn(bucket, `${SNAPSHOT_PREFIX}*`);
+      expect(allows(splitter(), 's3:PutObject', snapshots)).toBe(true);
+      expect(allows(splitter(), 's3:GetObject', snapshots)).toBe(true);
+      expect(allows(splitter(), 's3:DeleteObject', snapshots)).toBe(false);
       expect(allows(splitter(), 's3:PutObject', objectArn(bucket, `${EXPORT_PREFIX}*`))).toBe(
         false,
       );
@@ -307,14 +313,24 @@ describe('Construct: ImportPipeline', () => {
       );
     });
 
-    it('lets the splitter read the notified version of an export, and no metadata or listing', () => {
+    it('lets the splitter read the notified version of an export, no metadata, and list the snapshot prefix only', () => {
       const bucket = ids.exportBucket;
       const exports = objectArn(bucket, `${EXPORT_PREFIX}*`);
       expect(allows(splitter(), 's3:GetObjectVersion', exports)).toBe(true);
       for (const action of ['s3:GetObjectAcl', 's3:GetObjectTagging', 's3:PutObjectAcl']) {
         expect(allows(splitter(), action, exports), action).toBe(false);
       }
-      expect(allows(splitter(), 's3:ListBucket', arnOf(bucket))).toBe(false);
+      const listing = splitter().filter((statement) =>
+        [statement.Action].flat().includes('s3:ListBucket'),
+      );
+      expect(listing).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: arnOf(bucket),
+          Condition: { StringLike: { 's3:prefix': `${SNAPSHOT_PREFIX}*` } },
+        },
+      ]);
       expect(allows(splitter(), 's3:GetBucketPolicy', arnOf(bucket))).toBe(false);
       const s3Actions = splitter()
         .flatMap((statement) => [statement.Action].flat())
