@@ -19,6 +19,7 @@ import type { RecordOutcome } from '../../src/model/outcome.ts';
 import {
   type RunningWorkOsEmulator,
   startWorkOsEmulator,
+  type WorkOsEmulatorOptions,
 } from '../../tools/workos-emulator/src/workos-emulator.ts';
 import {
   createBucket,
@@ -39,6 +40,34 @@ export function splitterContext(): Context {
 }
 
 /**
+ * A splitter invocation with all its time until `runsOut()`, asked each time the time left is,
+ * holds: from then on it is past the point of yielding, or (`crash`) it is killed there, as
+ * Lambda kills an invocation at its time limit.
+ */
+export function contextRunningOutWhen(
+  runsOut: () => boolean,
+  behaviour: 'yield' | 'crash',
+): Context {
+  return {
+    ...splitterContext(),
+    getRemainingTimeInMillis: () => {
+      if (!runsOut()) return 600_000;
+      if (behaviour === 'crash') throw new Error('runtime killed the invocation');
+      return 60_000;
+    },
+  };
+}
+
+/** A splitter invocation whose clock runs out after `calls` questions about the time left. */
+export function contextRunningOutAfter(calls: number, behaviour: 'yield' | 'crash'): Context {
+  let asked = 0;
+  return contextRunningOutWhen(() => {
+    asked += 1;
+    return asked > calls;
+  }, behaviour);
+}
+
+/**
  * The whole AWS pipeline against moto and the WorkOS emulator: the real splitter and consumer
  * handlers with their real SDK clients, a real DynamoDB ledger, and a Lambda-like event source.
  * Only what moto cannot run is stood in for: the splitter's self-invocation is recorded (tests
@@ -50,10 +79,20 @@ export async function createAwsPipelineFixture(
     secretValue = fixtureApiKey,
     workosTimeoutMs = 5_000,
     snapshotCheckpointEveryPages,
-  }: { secretValue?: string; workosTimeoutMs?: number; snapshotCheckpointEveryPages?: number } = {},
+    emulatorOptions = {},
+  }: {
+    secretValue?: string;
+    workosTimeoutMs?: number;
+    snapshotCheckpointEveryPages?: number;
+    /** WorkOS's limits by default. */
+    emulatorOptions?: Omit<WorkOsEmulatorOptions, 'apiKey'>;
+  } = {},
 ) {
   const aws = createTestAwsClients(endpoint);
-  const emulator: RunningWorkOsEmulator = await startWorkOsEmulator({ apiKey: fixtureApiKey });
+  const emulator: RunningWorkOsEmulator = await startWorkOsEmulator({
+    ...emulatorOptions,
+    apiKey: fixtureApiKey,
+  });
   const bucket = await createBucket(aws.s3);
   const queues = await createQueueWithDlq(aws.sqs, {
     maxReceiveCount: 5,

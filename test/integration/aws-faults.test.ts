@@ -18,6 +18,7 @@ import { redriveDeadLetters } from '../../src/operations/redrive.ts';
 import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import {
   type AwsPipelineFixture,
+  contextRunningOutAfter,
   createAwsPipelineFixture,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
@@ -38,20 +39,6 @@ describe('Faults on AWS (moto + WorkOS emulator)', () => {
   afterEach(async () => {
     for (const fixture of fixtures.splice(0)) await fixture.close();
   });
-
-  /** A Lambda context whose clock runs out after `calls` questions about the time left. */
-  function contextRunningOutAfter(calls: number, behaviour: 'yield' | 'crash'): Context {
-    let asked = 0;
-    return {
-      ...splitterContext(),
-      getRemainingTimeInMillis: () => {
-        asked += 1;
-        if (asked <= calls) return 600_000;
-        if (behaviour === 'crash') throw new Error('runtime killed the invocation');
-        return 60_000;
-      },
-    };
-  }
 
   it('continues a split that yielded before the time limit exactly where it stopped, enqueuing no record twice (gzip)', async () => {
     const fixture = await pipeline();
