@@ -1,6 +1,10 @@
 import type { PipelineLogger } from '../logger.ts';
 import type { UserDirectory } from '../workos/user-directory.ts';
-import { type SnapshotCheckpoint, takeWorkOsSnapshot } from './take-workos-snapshot.ts';
+import {
+  type SnapshotCheckpoint,
+  type TakeWorkOsSnapshotOptions,
+  takeWorkOsSnapshot,
+} from './take-workos-snapshot.ts';
 import type { WorkOsSnapshot } from './workos-snapshot.ts';
 
 /** What a job's listing has cost so far, over every invocation that listed. */
@@ -51,7 +55,8 @@ export interface SnapshotStore {
 /** 1,000 pages are 100,000 users, about 11 s of listing at 90 reads/s. */
 export const defaultCheckpointEveryPages = 1_000;
 
-export interface SnapshotOfJobInput {
+export interface SnapshotOfJobInput
+  extends Pick<TakeWorkOsSnapshotOptions, 'readsPerSecond' | 'now' | 'sleep'> {
   jobId: string;
   store: SnapshotStore;
   /** The directory to list; asked for only when there are pages left to read. */
@@ -65,11 +70,7 @@ export interface SnapshotOfJobInput {
    */
   splitBegun?: boolean;
   checkpointEveryPages?: number;
-  readsPerSecond?: number;
   logger: PipelineLogger;
-  /** For tests: the pacer's clock. */
-  now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Where a job's snapshot stands after this call; never an email, only counts. */
@@ -108,10 +109,8 @@ export async function snapshotOfJob({
   shouldYield,
   splitBegun = false,
   checkpointEveryPages = defaultCheckpointEveryPages,
-  readsPerSecond,
   logger,
-  now,
-  sleep,
+  ...pacing
 }: SnapshotOfJobInput): Promise<SnapshotOfJob> {
   const stored = await store.read(jobId);
   if (stored.stage === 'complete') {
@@ -140,9 +139,7 @@ export async function snapshotOfJob({
   let checkpointed: { pagesRead: number; bytes: number } | undefined;
   const result = await takeWorkOsSnapshot({
     directory: await directory(),
-    ...(readsPerSecond === undefined ? {} : { readsPerSecond }),
-    ...(now === undefined ? {} : { now }),
-    ...(sleep === undefined ? {} : { sleep }),
+    ...pacing,
     ...(stored.stage === 'listing' ? { resumeFrom: stored.checkpoint } : {}),
     shouldYield,
     onPage: async ({ after, usersListed, pagesRead, rateLimited, partial }) => {

@@ -7,6 +7,7 @@ import {
   createAwsPipelineFixture,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
+import { captureConsoleLines } from '../helpers/captured-logs.ts';
 
 describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS emulator', () => {
   let pipeline: AwsPipelineFixture;
@@ -14,15 +15,8 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
 
   beforeAll(async () => {
     pipeline = await createAwsPipelineFixture(inject('awsEndpoint'));
-    // Every log line the handlers write, at every level, to prove none carries PII. The
-    // integration project runs the logger at DEBUG through the global console.
-    for (const method of ['debug', 'info', 'warn', 'error', 'log'] as const) {
-      const original = console[method].bind(console);
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        captured.push(args.map(String).join(' '));
-        original(...args);
-      });
-    }
+    // Every log line the handlers write, at every level, to prove none carries PII.
+    captureConsoleLines(captured);
   });
 
   afterAll(async () => {

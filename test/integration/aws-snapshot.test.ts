@@ -15,6 +15,7 @@ import {
   fixtureApiKey,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
+import { captureConsoleLines } from '../helpers/captured-logs.ts';
 
 /**
  * The WorkOS snapshot as a step of the AWS job: the real splitter and consumer handlers, S3,
@@ -37,13 +38,7 @@ describe('The WorkOS snapshot on AWS (moto + WorkOS emulator)', () => {
 
   beforeAll(() => {
     // Every log line the handlers write, to prove none of the snapshot step's carries PII.
-    for (const method of ['debug', 'info', 'warn', 'error', 'log'] as const) {
-      const original = console[method].bind(console);
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        logged.push(args.map(String).join(' '));
-        original(...args);
-      });
-    }
+    captureConsoleLines(logged);
   });
   afterEach(async () => {
     for (const fixture of fixtures.splice(0)) await fixture.close();

@@ -10,6 +10,7 @@ import {
   fixtureApiKey,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
+import { captureConsoleLines } from '../helpers/captured-logs.ts';
 import { fakeLambdaContext, runSqsEventSource } from '../helpers/lambda-sqs-event-source.ts';
 
 /**
@@ -227,15 +228,8 @@ describe('No PII leaves the data path (canary emails, names and hashes through e
   let fixture: AwsPipelineFixture;
 
   beforeAll(async () => {
-    // Every log line the handlers write, at every level: the integration project runs the
-    // logger at DEBUG through the global console.
-    for (const method of ['debug', 'info', 'warn', 'error', 'log', 'trace'] as const) {
-      const original = console[method].bind(console);
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        logLines.push(args.map((arg) => (typeof arg === 'string' ? arg : safeJson(arg))).join(' '));
-        original(...args);
-      });
-    }
+    // Every log line the handlers write, at every level.
+    captureConsoleLines(logLines, (arg) => (typeof arg === 'string' ? arg : safeJson(arg)));
     fixture = await createAwsPipelineFixture(inject('awsEndpoint'));
     fixtures.push(fixture);
   });
