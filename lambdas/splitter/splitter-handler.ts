@@ -191,8 +191,8 @@ export async function splitExportObject(
     return { ...summary, ...(snapshot.status === 'ready' ? { snapshot: snapshot.summary } : {}) };
   } catch (error) {
     if (error instanceof WorkOsAuthenticationError) {
-      // Only the listing calls WorkOS, before any record is sent: the job shows why it
-      // stopped, and Lambda's retries take it up again with the key the secret holds then.
+      // Only the listing calls WorkOS, before any record is sent: the job shows why it stopped,
+      // and the invocation fails on to the splitter failure queue and its alarm.
       await haltJobs([jobId], error, { ledger, logger }).catch(() => undefined);
     }
     // The run failed before its next checkpoint: free the job so the retry resumes from the
