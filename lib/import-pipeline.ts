@@ -21,7 +21,13 @@ import { addWorkosApiKeySecret } from './workos-api-key-secret.ts';
 
 // The bucket's layout is defined beside the bucket; re-exported so that code that knows the
 // pipeline, not its parts, imports it from here.
-export { EXPORT_PREFIX, JOB_PREFIX, MANIFEST_SUFFIX, REPORT_PREFIX } from './pipeline-storage.ts';
+export {
+  EXPORT_PREFIX,
+  JOB_PREFIX,
+  MANIFEST_SUFFIX,
+  REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
+} from './pipeline-storage.ts';
 
 /** Properties of an {@link ImportPipeline}. */
 export interface ImportPipelineProps {
@@ -97,6 +103,7 @@ export class ImportPipeline extends Construct {
       exportBucket: this.exportBucket,
       queues,
       ledgerTable: this.ledgerTable,
+      workosApiKey,
     });
     notifySplitterOfUploads(this.exportBucket, this.splitterFunction);
     this.consumerFunction = addConsumerFunction(this, {

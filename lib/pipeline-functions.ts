@@ -11,7 +11,7 @@ import type { MigrationLedgerTable } from './migration-ledger-table.ts';
 import { NodeFunction } from './node-function.ts';
 import { keyActions, type PipelineKey } from './pipeline-key.ts';
 import type { PipelineQueues } from './pipeline-queues.ts';
-import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from './pipeline-storage.ts';
+import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX, SNAPSHOT_PREFIX } from './pipeline-storage.ts';
 import { splitterNodeFlags } from './splitter-runtime.ts';
 import type { WorkosApiKeySecret } from './workos-api-key-secret.ts';
 
@@ -31,11 +31,14 @@ export interface SplitterFunctionProps {
   /** Where it sends users, and where its failed invocations go. */
   readonly queues: Pick<PipelineQueues, 'userQueue' | 'splitterFailureQueue'>;
   readonly ledgerTable: MigrationLedgerTable;
+  /** The split lists the WorkOS environment's users first, with this key. */
+  readonly workosApiKey: WorkosApiKeySecret;
 }
 
 /**
- * The splitter: reads an export, sends one message per user to the user queue, keeps the job in
- * the ledger; with the exact permissions it calls with, and its failure destination.
+ * The splitter: lists the WorkOS environment, reads an export, sends one message per user to the
+ * user queue, keeps the job in the ledger; with the exact permissions it calls with, and its
+ * failure destination.
  *
  * Created in `scope` itself, under the id `SplitterFunction`, not in a construct of its own: the
  * logical ids of the function, its role and its log group are the ones deployed stacks have.
@@ -44,7 +47,7 @@ export function addSplitterFunction(
   scope: Construct,
   props: SplitterFunctionProps,
 ): SplitterFunction {
-  const { settings, dataKey, exportBucket, ledgerTable } = props;
+  const { settings, dataKey, exportBucket, ledgerTable, workosApiKey } = props;
   const { userQueue, splitterFailureQueue } = props.queues;
   const splitter = new NodeFunction(scope, 'SplitterFunction', {
     description: 'Splits an uploaded export into one queue message per user',
@@ -61,6 +64,8 @@ export function addSplitterFunction(
       REPORT_PREFIX,
       EXPORT_PREFIX,
       JOB_PREFIX,
+      SNAPSHOT_PREFIX,
+      ...workosEnvironment(workosApiKey, settings),
     },
     // Before its 15 minutes run out, the splitter invokes itself asynchronously to continue the
     // export where it stopped. Lambda's loop detection would end that chain after 16 hops; the
@@ -94,7 +99,25 @@ export function addSplitterFunction(
     );
   }
   exportBucket.grants.actionsOnObjectKeys(splitter, `${REPORT_PREFIX}*`, 's3:PutObject');
-  // Decrypt to read an export, a data key to write a report; through S3 only. (The bucket's
+  // Each job's WorkOS snapshot and its listing checkpoint: written, then read back by the
+  // job's later invocations.
+  exportBucket.grants.actionsOnObjectKeys(
+    splitter,
+    `${SNAPSHOT_PREFIX}*`,
+    's3:GetObject',
+    's3:PutObject',
+  );
+  // Which of a job's snapshot objects exist, by listing the snapshot prefix and nothing else:
+  // without s3:ListBucket, S3 answers a GET of an absent key 403, not 404.
+  splitter.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [exportBucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': `${SNAPSHOT_PREFIX}*` } },
+    }),
+  );
+  // Decrypt to read an export or a snapshot, a data key to write a report or a snapshot; through
+  // S3 only. (The bucket's
   // own grants would add the key to the role without that condition.)
   dataKey.grantUseVia(splitter, 's3', keyActions.readAndWrite);
   acknowledgeExportBucketGrants(splitter, exportBucket);
@@ -104,6 +127,8 @@ export function addSplitterFunction(
   dataKey.grantUseVia(splitter, 'sqs', keyActions.readAndWrite);
   // Claims a job with a conditional put, checkpoints it, records rejections.
   ledgerTable.grantItemReadWrite(splitter);
+  // Lists the environment's users before the split: the key's value, nothing else of the secret.
+  workosApiKey.grantGetSecretValue(splitter);
   return splitter;
 }
 
@@ -144,13 +169,10 @@ export function addConsumerFunction(
       USER_QUEUE_URL: userQueue.queueUrl,
       ...ledgerEnvironment(ledgerTable, settings),
       DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
-      // The secret's id only: the function reads the key from Secrets Manager at run time.
-      WORKOS_API_KEY_SECRET_ID: workosApiKey.secretId,
-      WORKOS_API_URL: settings.workosApiUrl,
+      ...workosEnvironment(workosApiKey, settings),
       TARGET_WRITES_PER_SECOND: String(settings.targetWritesPerSecond),
       CONSUMER_MAX_CONCURRENCY: String(settings.consumerMaxConcurrency),
       MAX_RECEIVE_COUNT: String(settings.maxReceiveCount),
-      WORKOS_TIMEOUT_MS: undefined,
     },
     // The consumer puts deferred users back on its own trigger queue on purpose. Lambda's loop
     // detection would stop a message after 16 such hops; the message's `deferrals` count is
@@ -192,6 +214,19 @@ export function addConsumerFunction(
   ledgerTable.grantItemReadWrite(consumer);
   grantConsumerSelfStop(scope, consumer, userQueueSource);
   return consumer;
+}
+
+/** Both functions call WorkOS, with the same key and API. */
+function workosEnvironment(
+  workosApiKey: WorkosApiKeySecret,
+  settings: Pick<EnvironmentSettings, 'workosApiUrl'>,
+) {
+  return {
+    // The secret's id only: the function reads the key from Secrets Manager at run time.
+    WORKOS_API_KEY_SECRET_ID: workosApiKey.secretId,
+    WORKOS_API_URL: settings.workosApiUrl,
+    WORKOS_TIMEOUT_MS: undefined,
+  };
 }
 
 /** Both functions keep the ledger, and expire its entries alike. */
@@ -272,5 +307,10 @@ function acknowledgeExportBucketGrants(splitter: SplitterFunction, exportBucket:
     splitter.role,
     `AwsSolutions-IAM5[Resource::${bucketArn}/${REPORT_PREFIX}*]`,
     'The splitter names each report after its job, so it may write (PutObject only) every object under the report prefix, and nothing outside it, in particular not the exports.',
+  );
+  acknowledge(
+    splitter.role,
+    `AwsSolutions-IAM5[Resource::${bucketArn}/${SNAPSHOT_PREFIX}*]`,
+    "The splitter keeps each job's WorkOS snapshot under the snapshot prefix in a folder named after the job, so it may write and read back (PutObject, GetObject) every object under that prefix, and nothing outside it; it may neither delete them nor touch the exports.",
   );
 }

@@ -16,7 +16,12 @@ import { acknowledge } from './compliance-checks.ts';
 import type { EnvironmentSettings } from './environment-settings.ts';
 import type { PipelineKey } from './pipeline-key.ts';
 
-export { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from '../src/model/key-prefixes.ts';
+export {
+  EXPORT_PREFIX,
+  JOB_PREFIX,
+  REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
+} from '../src/model/key-prefixes.ts';
 
 /** The object that starts a job of several files. */
 export const MANIFEST_SUFFIX = `/${manifestFileName}`;
@@ -50,13 +55,16 @@ export function addExportBucket(scope: Construct, props: ExportBucketProps): Buc
     // requests against the account's quota when an import writes reports.
     bucketKeyEnabled: true,
     versioned: true,
-    // No prefix filter: the rules cover exports/ and reports/ alike, and anything else.
+    // No prefix filter: the rules cover exports/, reports/ and the jobs' WorkOS snapshots
+    // (snapshots/) alike, and anything else.
     lifecycleRules: [
       {
         id: 'expire-exports-and-reports',
-        // Exports hold password hashes: keep them no longer than the import needs.
+        // Exports hold password hashes, snapshots what WorkOS holds of each user: keep them no
+        // longer than the import needs.
         expiration: Duration.days(settings.exportRetentionDays),
-        // Versioning is for recovering from a mistaken overwrite, not for keeping old exports.
+        // Versioning is for recovering from a mistaken overwrite, not for keeping old exports
+        // (or a WorkOS listing's replaced checkpoints).
         noncurrentVersionExpiration: Duration.days(1),
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.ts';
-import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from './model/key-prefixes.ts';
+import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX, SNAPSHOT_PREFIX } from './model/key-prefixes.ts';
 
 const positiveNumber = z.coerce.number().positive();
 const positiveInt = z.coerce.number().int().positive();
@@ -9,6 +9,16 @@ const positiveInt = z.coerce.number().int().positive();
  * Where WorkOS lives. The real API by default; the emulator or a proxy in tests and dry runs.
  */
 export const workosApiUrlSchema = z.url().default('https://api.workos.com');
+
+/** How a Lambda reaches WorkOS: the secret holding the API key (never the key), and the API. */
+const workosConnectionSchema = z.object({
+  /** Name or ARN of the Secrets Manager secret holding the WorkOS API key (never the key). */
+  WORKOS_API_KEY_SECRET_ID: z.string().min(1),
+  WORKOS_API_URL: workosApiUrlSchema,
+  /** Per-attempt timeout of a WorkOS call. */
+  WORKOS_TIMEOUT_MS: positiveInt.default(10_000),
+});
+export type WorkOsConnectionConfig = z.infer<typeof workosConnectionSchema>;
 
 /** Environment of the splitter Lambda. The CDK construct types its `environment` from this. */
 export const splitterEnvironmentSchema = z.object({
@@ -26,6 +36,10 @@ export const splitterEnvironmentSchema = z.object({
   EXPORT_PREFIX: z.string().default(EXPORT_PREFIX),
   /** Prefix of jobs of several files: `<JOB_PREFIX><name>/manifest.json` and the files beside it. */
   JOB_PREFIX: z.string().default(JOB_PREFIX),
+  /** Prefix under which each job's snapshot of the WorkOS environment is kept. */
+  SNAPSHOT_PREFIX: z.string().default(SNAPSHOT_PREFIX),
+  /** The split lists the environment's users first, to diff the export against them. */
+  ...workosConnectionSchema.shape,
 });
 export type SplitterConfig = z.infer<typeof splitterEnvironmentSchema>;
 
@@ -36,17 +50,13 @@ export const consumerEnvironmentSchema = z.object({
   LEDGER_TABLE_NAME: z.string().min(1),
   LEDGER_RETENTION_DAYS: positiveInt.default(30),
   DEAD_LETTER_QUEUE_URL: z.url(),
-  /** Name or ARN of the Secrets Manager secret holding the WorkOS API key (never the key). */
-  WORKOS_API_KEY_SECRET_ID: z.string().min(1),
-  WORKOS_API_URL: workosApiUrlSchema,
+  ...workosConnectionSchema.shape,
   /** Writes per second for the whole environment, shared by all concurrent consumers. */
   TARGET_WRITES_PER_SECOND: positiveNumber.default(48),
   /** Matches the event source's `maxConcurrency`: each instance paces at rate / concurrency. */
   CONSUMER_MAX_CONCURRENCY: positiveInt.default(4),
   /** Matches the queue's redrive `maxReceiveCount`: the last receive dead-letters with a reason. */
   MAX_RECEIVE_COUNT: positiveInt.default(5),
-  /** Per-attempt timeout of a WorkOS call. */
-  WORKOS_TIMEOUT_MS: positiveInt.default(10_000),
 });
 export type ConsumerConfig = z.infer<typeof consumerEnvironmentSchema>;
 

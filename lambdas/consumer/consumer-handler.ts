@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   type LambdaClient,
   ListEventSourceMappingsCommand,
@@ -10,7 +9,6 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ConsumerConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { importBatchOrHalt } from '../../src/import/halt-import.ts';
 import { WritePacer } from '../../src/import/write-pacer.ts';
 import type { MigrationLedger } from '../../src/ledger/migration-ledger.ts';
@@ -19,7 +17,8 @@ import type { ReceivedMessage } from '../../src/queue/queue-types.ts';
 import { sqsQueueControl } from '../../src/queue/sqs-queue-control.ts';
 import { WorkOsOrganizationDirectory } from '../../src/workos/organization-directory.ts';
 import type { UserDirectory } from '../../src/workos/user-directory.ts';
-import { createWorkOsClient, WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { WorkOsUserDirectory } from '../../src/workos/workos-user-directory.ts';
+import { workOsClientsFromSecret } from '../shared/workos-from-secret.ts';
 
 export interface ConsumerHandlerDependencies {
   sqs: SQSClient;
@@ -35,8 +34,6 @@ export interface ConsumerHandlerDependencies {
   retryDelaySeconds?: (receiveCount: number) => number;
 }
 
-/** The API key is cached this long, so a rotated key is picked up without a redeploy. */
-const apiKeyMaxAgeSeconds = 300;
 interface WorkOsDirectories {
   directory: UserDirectory;
   organizations: WorkOsOrganizationDirectory;
@@ -60,31 +57,14 @@ export function createConsumerHandler({
     queueUrl: config.USER_QUEUE_URL,
     deadLetterQueueUrl: config.DEAD_LETTER_QUEUE_URL,
   });
-  const secretsProvider = new SecretsProvider({ awsSdkV3Client: secrets });
-  const directories = new Map<string, WorkOsDirectories>();
-
-  /** Clients for the key in the secret now: a rotated key takes effect within the cache age. */
-  async function directoriesForCurrentKey(): Promise<WorkOsDirectories> {
-    const secret = await secretsProvider.get(config.WORKOS_API_KEY_SECRET_ID, {
-      maxAge: apiKeyMaxAgeSeconds,
-    });
-    const apiKey = apiKeyFromSecret(secret);
-    let current = directories.get(apiKey);
-    if (current === undefined) {
-      directories.clear();
-      const workos = createWorkOsClient({
-        apiKey,
-        apiUrl: config.WORKOS_API_URL,
-        timeoutMs: config.WORKOS_TIMEOUT_MS,
-      });
-      current = {
-        directory: new WorkOsUserDirectory(workos),
-        organizations: new WorkOsOrganizationDirectory(workos),
-      };
-      directories.set(apiKey, current);
-    }
-    return current;
-  }
+  const directoriesForCurrentKey = workOsClientsFromSecret(
+    secrets,
+    config,
+    (workos): WorkOsDirectories => ({
+      directory: new WorkOsUserDirectory(workos),
+      organizations: new WorkOsOrganizationDirectory(workos),
+    }),
+  );
 
   return (
     middy<SQSEvent, SQSBatchResponse>()
@@ -125,41 +105,6 @@ function receivedMessagesOf(event: SQSEvent): ReceivedMessage[] {
     receiptHandle: record.receiptHandle,
     receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
   }));
-}
-
-/**
- * The secret holds the key itself, or a JSON object with an `apiKey` field. Error messages never
- * quote the secret: a JSON parser's message would echo part of the key.
- */
-export function apiKeyFromSecret(secret: unknown): string {
-  const text =
-    typeof secret === 'string'
-      ? secret
-      : secret instanceof Uint8Array
-        ? Buffer.from(secret).toString('utf8')
-        : '';
-  const trimmed = text.trim();
-  if (trimmed === '') throw new ConfigError('The WorkOS API key secret is empty');
-  if (!trimmed.startsWith('{')) return trimmed;
-
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(trimmed);
-  } catch {
-    throw new ConfigError('The WorkOS API key secret starts with "{" but is not valid JSON');
-  }
-  const apiKey =
-    typeof parsed === 'object' &&
-    parsed !== null &&
-    'apiKey' in parsed &&
-    typeof parsed.apiKey === 'string'
-      ? parsed.apiKey.trim()
-      : undefined;
-  if (apiKey === undefined) {
-    throw new ConfigError('The WorkOS API key secret is JSON without a string "apiKey" field');
-  }
-  if (apiKey === '') throw new ConfigError('The WorkOS API key secret has an empty "apiKey"');
-  return apiKey;
 }
 
 /**

@@ -15,3 +15,9 @@ export const JOB_PREFIX = 'jobs/';
 
 /** The splitter writes per-job reports here: outside {@link EXPORT_PREFIX}, so they trigger nothing. */
 export const REPORT_PREFIX = 'reports/';
+
+/**
+ * The splitter keeps each job's snapshot of the WorkOS environment here (`<prefix><jobId>/...`),
+ * outside {@link EXPORT_PREFIX} and {@link JOB_PREFIX}, so it triggers nothing.
+ */
+export const SNAPSHOT_PREFIX = 'snapshots/';

@@ -20,6 +20,8 @@ export interface SnapshotProgress {
   usersListed: number;
   /** Pages read by this call. */
   pagesRead: number;
+  /** Pages WorkOS answered 429 in this call (each read again after its Retry-After). */
+  rateLimited: number;
   /**
    * The snapshot of the users listed so far, for a checkpoint. It sorts everything listed, so
    * call it every so many pages rather than on each.
@@ -40,6 +42,12 @@ export interface TakeWorkOsSnapshotOptions {
   resumeFrom?: SnapshotCheckpoint;
   /** Called after each page; the listing waits for it, so a checkpoint can be written. */
   onPage?: (progress: SnapshotProgress) => void | Promise<void>;
+  /**
+   * Asked after each page but the last: true stops the listing there (a Lambda close to its
+   * time limit), and the result's `stoppedAt` says where to go on from. At least one page is
+   * read per call, so a chain of calls always gets to the end.
+   */
+  shouldYield?: () => boolean;
   maxRateLimitedRetries?: number;
   /** For tests: the pacer's clock. */
   now?: () => number;
@@ -47,24 +55,29 @@ export interface TakeWorkOsSnapshotOptions {
 }
 
 export interface WorkOsSnapshotResult {
+  /** Every user, or those listed so far when `stoppedAt` is set. */
   snapshot: WorkOsSnapshot;
   /** Pages this call read (429s not counted: `rateLimited` has them). */
   pagesRead: number;
   /** Pages WorkOS answered 429, each retried after its Retry-After. */
   rateLimited: number;
+  /** Set when `shouldYield` stopped the listing: what `resumeFrom` takes to go on. */
+  stoppedAt?: SnapshotCheckpoint;
 }
 
 /**
  * Lists every user of the WorkOS environment once, a page of 100 at a time and paced to the read
  * budget, into a `WorkOsSnapshot`. A 429 holds the listing for its Retry-After, then asks for the
  * same page again; any other error ends the call, and `onPage`'s last checkpoint lets a later
- * call go on from the page that failed.
+ * call go on from the page that failed. `shouldYield` ends it between pages on purpose, with
+ * where to go on from.
  */
 export async function takeWorkOsSnapshot({
   directory,
   readsPerSecond = defaultSnapshotReadsPerSecond,
   resumeFrom,
   onPage,
+  shouldYield,
   maxRateLimitedRetries = defaultMaxRateLimitedRetries,
   now,
   sleep,
@@ -102,9 +115,14 @@ export async function takeWorkOsSnapshot({
       ...(after === undefined ? {} : { after }),
       usersListed: builder.size,
       pagesRead,
+      rateLimited,
       partial: () => builder.build(),
     });
     if (after === undefined) break;
+    if (shouldYield?.()) {
+      const partial = builder.build();
+      return { snapshot: partial, pagesRead, rateLimited, stoppedAt: { after, partial } };
+    }
   }
   return { snapshot: builder.build(), pagesRead, rateLimited };
 }

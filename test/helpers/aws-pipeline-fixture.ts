@@ -1,10 +1,12 @@
 import { gzipSync } from 'node:zlib';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { createConsumerHandler } from '../../lambdas/consumer/consumer-handler.ts';
 import {
   createSplitterHandler,
   type ExportObject,
+  workosUsersFromSecret,
 } from '../../lambdas/splitter/splitter-handler.ts';
 import {
   consumerEnvironmentSchema,
@@ -17,6 +19,7 @@ import type { RecordOutcome } from '../../src/model/outcome.ts';
 import {
   type RunningWorkOsEmulator,
   startWorkOsEmulator,
+  type WorkOsEmulatorOptions,
 } from '../../tools/workos-emulator/src/workos-emulator.ts';
 import {
   createBucket,
@@ -37,6 +40,34 @@ export function splitterContext(): Context {
 }
 
 /**
+ * A splitter invocation with all its time until `runsOut()`, asked each time the time left is,
+ * holds: from then on it is past the point of yielding, or (`crash`) it is killed there, as
+ * Lambda kills an invocation at its time limit.
+ */
+export function contextRunningOutWhen(
+  runsOut: () => boolean,
+  behaviour: 'yield' | 'crash',
+): Context {
+  return {
+    ...splitterContext(),
+    getRemainingTimeInMillis: () => {
+      if (!runsOut()) return 600_000;
+      if (behaviour === 'crash') throw new Error('runtime killed the invocation');
+      return 60_000;
+    },
+  };
+}
+
+/** A splitter invocation whose clock runs out after `calls` questions about the time left. */
+export function contextRunningOutAfter(calls: number, behaviour: 'yield' | 'crash'): Context {
+  let asked = 0;
+  return contextRunningOutWhen(() => {
+    asked += 1;
+    return asked > calls;
+  }, behaviour);
+}
+
+/**
  * The whole AWS pipeline against moto and the WorkOS emulator: the real splitter and consumer
  * handlers with their real SDK clients, a real DynamoDB ledger, and a Lambda-like event source.
  * Only what moto cannot run is stood in for: the splitter's self-invocation is recorded (tests
@@ -47,10 +78,21 @@ export async function createAwsPipelineFixture(
   {
     secretValue = fixtureApiKey,
     workosTimeoutMs = 5_000,
-  }: { secretValue?: string; workosTimeoutMs?: number } = {},
+    snapshotCheckpointEveryPages,
+    emulatorOptions = {},
+  }: {
+    secretValue?: string;
+    workosTimeoutMs?: number;
+    snapshotCheckpointEveryPages?: number;
+    /** WorkOS's limits by default. */
+    emulatorOptions?: Omit<WorkOsEmulatorOptions, 'apiKey'>;
+  } = {},
 ) {
   const aws = createTestAwsClients(endpoint);
-  const emulator: RunningWorkOsEmulator = await startWorkOsEmulator({ apiKey: fixtureApiKey });
+  const emulator: RunningWorkOsEmulator = await startWorkOsEmulator({
+    ...emulatorOptions,
+    apiKey: fixtureApiKey,
+  });
   const bucket = await createBucket(aws.s3);
   const queues = await createQueueWithDlq(aws.sqs, {
     maxReceiveCount: 5,
@@ -66,6 +108,13 @@ export async function createAwsPipelineFixture(
   const continuations: ExportObject[] = [];
   const stopRequests: string[] = [];
 
+  const splitterConfig = parseConfig(splitterEnvironmentSchema, {
+    USER_QUEUE_URL: queues.queueUrl,
+    LEDGER_TABLE_NAME: tableName,
+    WORKOS_API_KEY_SECRET_ID: secretArn,
+    WORKOS_API_URL: emulator.url,
+    WORKOS_TIMEOUT_MS: String(workosTimeoutMs),
+  });
   const splitter = createSplitterHandler({
     s3: aws.s3,
     sqs: aws.sqs,
@@ -73,11 +122,11 @@ export async function createAwsPipelineFixture(
     continueSplit: async (object) => {
       continuations.push(object);
     },
-    config: parseConfig(splitterEnvironmentSchema, {
-      USER_QUEUE_URL: queues.queueUrl,
-      LEDGER_TABLE_NAME: tableName,
-    }),
+    // The snapshot lists the emulator through the secret and the SDK, as on AWS.
+    workosUsers: workosUsersFromSecret(aws.secrets, splitterConfig),
+    config: splitterConfig,
     checkpointEvery: 50,
+    snapshotCheckpointEveryPages,
   });
   const consumer = createConsumerHandler({
     sqs: aws.sqs,
@@ -110,6 +159,13 @@ export async function createAwsPipelineFixture(
     consumer,
     continuations,
     stopRequests,
+
+    /** Puts another value in the WorkOS API key's secret (a revoked key, say). */
+    async replaceApiKey(value: string) {
+      await aws.secrets.send(
+        new PutSecretValueCommand({ SecretId: secretArn, SecretString: value }),
+      );
+    },
 
     /** Uploads a file as it is and returns its S3 event (the splitter acts on manifests only). */
     async uploadFile(key: string, body: Buffer | string) {

@@ -13,6 +13,7 @@ import {
   createQueueWithDlq,
   type TestAwsClients,
 } from './aws-clients.ts';
+import { InMemoryUserDirectory } from './in-memory-user-directory.ts';
 import { fakeLambdaContext } from './lambda-sqs-event-source.ts';
 
 /** A bucket versioned like the stack's export bucket (uploads get version ids). */
@@ -75,9 +76,12 @@ export async function createSplitterOnMoto(
     continueSplit: async () => {
       throw new Error('a test job is split in one invocation');
     },
+    // An empty WorkOS environment: the job's users are all new.
+    workosUsers: async () => new InMemoryUserDirectory(),
     config: parseConfig(splitterEnvironmentSchema, {
       USER_QUEUE_URL: queues.queueUrl,
       LEDGER_TABLE_NAME: tableName,
+      WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
     }),
   });
   return {

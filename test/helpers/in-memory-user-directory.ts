@@ -165,3 +165,19 @@ export class InMemoryUserDirectory implements UserDirectory {
     if (next !== undefined) throw next;
   }
 }
+
+/**
+ * A directory of `count` users imported from Auth0 (`auth0|<n>`, `User<n>@Example.com`), in
+ * the order WorkOS lists them.
+ */
+export function directoryOfUsers(count: number): InMemoryUserDirectory {
+  const directory = new InMemoryUserDirectory();
+  for (let n = 0; n < count; n++) {
+    directory.seed({
+      email: `User${n}@Example.com`,
+      externalId: `auth0|${n}`,
+      metadata: { import_source: 'auth0', import_digest: `d${n}` },
+    });
+  }
+  return directory;
+}

@@ -82,6 +82,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/exports/*]',
       'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/jobs/*]',
       'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/reports/*]',
+      'ImportPipeline/SplitterFunctionRole AwsSolutions-IAM5[Resource::<ImportPipelineExportBucket9E740753.Arn>/snapshots/*]',
       'ImportPipeline/WorkosApiKey AwsSolutions-SMG4',
     ]);
     const reasons = acknowledged.map(({ reason }) => reason);

@@ -7,6 +7,7 @@ import {
   JOB_PREFIX,
   MANIFEST_SUFFIX,
   REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
 } from '../../lib/import-pipeline.ts';
 import { consumerEnvironmentSchema, splitterEnvironmentSchema } from '../../src/config.ts';
 import { ledgerTable } from '../../src/ledger/ledger-table.ts';
@@ -109,6 +110,14 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
+    it('names the same secret for the splitter, which lists WorkOS before the split', () => {
+      expect(variablesOf(ids.splitterFunction)).toMatchObject({
+        WORKOS_API_KEY_SECRET_ID: variablesOf(ids.consumerFunction).WORKOS_API_KEY_SECRET_ID,
+        SNAPSHOT_PREFIX,
+      });
+      expect(variablesOf(ids.splitterFunction)).not.toHaveProperty('WORKOS_API_URL');
+    });
+
     it("caps the splitter's young generation, which keeps a 1M-user join under 200 MB", () => {
       expect(variablesOf(ids.splitterFunction).NODE_OPTIONS).toBe(
         '--enable-source-maps --max-semi-space-size=8',
@@ -209,8 +218,10 @@ describe('Construct: ImportPipeline', () => {
       });
     });
 
-    it('receives reports outside the export prefix, so reports never trigger the splitter', () => {
-      expect(REPORT_PREFIX.startsWith(EXPORT_PREFIX)).toBe(false);
+    it('receives reports and snapshots outside the export and job prefixes, so they never trigger the splitter', () => {
+      for (const written of [REPORT_PREFIX, SNAPSHOT_PREFIX]) {
+        expect(written.startsWith(EXPORT_PREFIX) || written.startsWith(JOB_PREFIX)).toBe(false);
+      }
       expect(variablesOf(ids.splitterFunction).REPORT_PREFIX).toBe(REPORT_PREFIX);
     });
   });
@@ -285,10 +296,14 @@ describe('Construct: ImportPipeline', () => {
     const splitter = () => statementsOfFunction(synthesized, ids.splitterFunction);
     const consumer = () => statementsOfFunction(synthesized, ids.consumerFunction);
 
-    it('lets the splitter read exports and write reports, and nothing else in the bucket', () => {
+    it('lets the splitter read exports, write reports, write and read back snapshots, and nothing else in the bucket', () => {
       const bucket = ids.exportBucket;
       expect(allows(splitter(), 's3:GetObject', objectArn(bucket, `${EXPORT_PREFIX}*`))).toBe(true);
       expect(allows(splitter(), 's3:PutObject', objectArn(bucket, `${REPORT_PREFIX}*`))).toBe(true);
+      const snapshots = objectArn(bucket, `${SNAPSHOT_PREFIX}*`);
+      expect(allows(splitter(), 's3:PutObject', snapshots)).toBe(true);
+      expect(allows(splitter(), 's3:GetObject', snapshots)).toBe(true);
+      expect(allows(splitter(), 's3:DeleteObject', snapshots)).toBe(false);
       expect(allows(splitter(), 's3:PutObject', objectArn(bucket, `${EXPORT_PREFIX}*`))).toBe(
         false,
       );
@@ -298,14 +313,24 @@ describe('Construct: ImportPipeline', () => {
       );
     });
 
-    it('lets the splitter read the notified version of an export, and no metadata or listing', () => {
+    it('lets the splitter read the notified version of an export, no metadata, and list the snapshot prefix only', () => {
       const bucket = ids.exportBucket;
       const exports = objectArn(bucket, `${EXPORT_PREFIX}*`);
       expect(allows(splitter(), 's3:GetObjectVersion', exports)).toBe(true);
       for (const action of ['s3:GetObjectAcl', 's3:GetObjectTagging', 's3:PutObjectAcl']) {
         expect(allows(splitter(), action, exports), action).toBe(false);
       }
-      expect(allows(splitter(), 's3:ListBucket', arnOf(bucket))).toBe(false);
+      const listing = splitter().filter((statement) =>
+        [statement.Action].flat().includes('s3:ListBucket'),
+      );
+      expect(listing).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 's3:ListBucket',
+          Resource: arnOf(bucket),
+          Condition: { StringLike: { 's3:prefix': `${SNAPSHOT_PREFIX}*` } },
+        },
+      ]);
       expect(allows(splitter(), 's3:GetBucketPolicy', arnOf(bucket))).toBe(false);
       const s3Actions = splitter()
         .flatMap((statement) => [statement.Action].flat())
@@ -559,10 +584,15 @@ describe('Construct: ImportPipeline', () => {
         workosApiUrl: 'https://workos-proxy.example.com',
       });
       withExisting.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-      expect(variablesOf(withExisting.ids.consumerFunction, withExisting)).toMatchObject({
-        WORKOS_API_KEY_SECRET_ID: 'workos/user-import/api-key',
-        WORKOS_API_URL: 'https://workos-proxy.example.com',
-      });
+      for (const functionId of [
+        withExisting.ids.consumerFunction,
+        withExisting.ids.splitterFunction,
+      ]) {
+        expect(variablesOf(functionId, withExisting)).toMatchObject({
+          WORKOS_API_KEY_SECRET_ID: 'workos/user-import/api-key',
+          WORKOS_API_URL: 'https://workos-proxy.example.com',
+        });
+      }
       const statements = statementsOfFunction(withExisting, withExisting.ids.consumerFunction);
       const grantsTheSecret = statements.some(
         (statement) =>

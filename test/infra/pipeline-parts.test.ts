@@ -43,6 +43,7 @@ describe('Parts of the ImportPipeline', () => {
       exportBucket,
       queues,
       ledgerTable,
+      workosApiKey,
     });
     notifySplitterOfUploads(exportBucket, splitter);
     const consumerFunction = addConsumerFunction(scope, {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnvironmentSettings } from '../../lib/environment-settings.ts';
-import { EXPORT_PREFIX, JOB_PREFIX, REPORT_PREFIX } from '../../lib/import-pipeline.ts';
+import {
+  EXPORT_PREFIX,
+  JOB_PREFIX,
+  REPORT_PREFIX,
+  SNAPSHOT_PREFIX,
+} from '../../lib/import-pipeline.ts';
 import {
   type CfnResource,
   type PolicyStatement,
@@ -333,18 +338,24 @@ describe('Security: data lifetime in the bucket', () => {
         }
       ).Rules;
 
-    it('expires every object, exports and reports alike, after that many days', () => {
+    it('expires every object, exports, reports and WorkOS snapshots alike, after that many days', () => {
       const expiring = rules().filter((rule) => rule.ExpirationInDays !== undefined);
       expect(expiring).toEqual([
         expect.objectContaining({ Status: 'Enabled', ExpirationInDays: exportRetentionDays }),
       ]);
-      // No prefix or tag filter: the rule covers `exports/` and `reports/` and anything else.
+      // No prefix or tag filter: the rule covers `exports/`, `reports/`, `snapshots/` and
+      // anything else.
       for (const rule of rules()) {
         expect(rule).not.toHaveProperty('Prefix');
+        expect(rule).not.toHaveProperty('Filter');
         expect(rule).not.toHaveProperty('TagFilters');
         expect(rule).not.toHaveProperty('ObjectSizeGreaterThan');
       }
-      expect([EXPORT_PREFIX, REPORT_PREFIX]).toEqual(['exports/', 'reports/']);
+      expect([EXPORT_PREFIX, REPORT_PREFIX, SNAPSHOT_PREFIX]).toEqual([
+        'exports/',
+        'reports/',
+        'snapshots/',
+      ]);
     });
 
     it('removes replaced and expired versions a day later, stale multipart uploads and leftover delete markers', () => {
@@ -432,7 +443,7 @@ describe('Security: least privilege of the Lambda roles', () => {
       .sort();
   }
 
-  it('lets the splitter read exports, write reports, enqueue users, keep the ledger and log: exactly', () => {
+  it('lets the splitter read exports, write reports, keep snapshots, read the API key, enqueue users, keep the ledger and log: exactly', () => {
     expect(permissionsOf(ids.splitterFunction)).toEqual([
       'dynamodb:ConditionCheckItem ledgerTable',
       'dynamodb:GetItem ledgerTable',
@@ -449,9 +460,15 @@ describe('Security: least privilege of the Lambda roles', () => {
       'logs:PutLogEvents splitterLogGroup',
       `s3:GetObject exportBucket/${EXPORT_PREFIX}*`,
       `s3:GetObject exportBucket/${JOB_PREFIX}*`,
+      `s3:GetObject exportBucket/${SNAPSHOT_PREFIX}*`,
       `s3:GetObjectVersion exportBucket/${EXPORT_PREFIX}*`,
       `s3:GetObjectVersion exportBucket/${JOB_PREFIX}*`,
+      // Which of a job's snapshot objects exist.
+      `s3:ListBucket exportBucket if {"StringLike":{"s3:prefix":"${SNAPSHOT_PREFIX}*"}}`,
       `s3:PutObject exportBucket/${REPORT_PREFIX}*`,
+      `s3:PutObject exportBucket/${SNAPSHOT_PREFIX}*`,
+      // To list the WorkOS environment before the split.
+      'secretsmanager:GetSecretValue workosApiKeySecret',
       // Its asynchronous invocations' on-failure destination.
       'sqs:SendMessage splitterFailureQueue',
       'sqs:SendMessage userQueue',
@@ -483,36 +500,42 @@ describe('Security: least privilege of the Lambda roles', () => {
     ]);
   });
 
-  it('reads a secret named in the settings by its name, and nothing more', () => {
-    const withExisting = synthesizePipeline({
-      ...settings,
-      workosApiKeySecretName: 'workos/user-import/api-key',
-    });
-    const secretStatements = statementsOfFunction(
-      withExisting,
-      withExisting.ids.consumerFunction,
-    ).filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
-    expect(secretStatements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'secretsmanager:GetSecretValue',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              ref('AWS::Partition'),
-              ':secretsmanager:',
-              ref('AWS::Region'),
-              ':',
-              ref('AWS::AccountId'),
-              ':secret:workos/user-import/api-key-??????',
+  it.each([
+    ['splitter', 'splitterFunction'],
+    ['consumer', 'consumerFunction'],
+  ] as const)(
+    'lets the %s read a secret named in the settings by its name, and nothing more',
+    (_name, functionId) => {
+      const withExisting = synthesizePipeline({
+        ...settings,
+        workosApiKeySecretName: 'workos/user-import/api-key',
+      });
+      const secretStatements = statementsOfFunction(
+        withExisting,
+        withExisting.ids[functionId],
+      ).filter((statement) => JSON.stringify(statement.Action).includes('secretsmanager:'));
+      expect(secretStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                ref('AWS::Partition'),
+                ':secretsmanager:',
+                ref('AWS::Region'),
+                ':',
+                ref('AWS::AccountId'),
+                ':secret:workos/user-import/api-key-??????',
+              ],
             ],
-          ],
+          },
         },
-      },
-    ]);
-  });
+      ]);
+    },
+  );
 
   it.each([
     ['splitter', ids.splitterFunction, ids.splitterRole],

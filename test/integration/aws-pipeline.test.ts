@@ -7,6 +7,7 @@ import {
   createAwsPipelineFixture,
   splitterContext,
 } from '../helpers/aws-pipeline-fixture.ts';
+import { captureConsoleLines } from '../helpers/captured-logs.ts';
 
 describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS emulator', () => {
   let pipeline: AwsPipelineFixture;
@@ -14,15 +15,8 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
 
   beforeAll(async () => {
     pipeline = await createAwsPipelineFixture(inject('awsEndpoint'));
-    // Every log line the handlers write, at every level, to prove none carries PII. The
-    // integration project runs the logger at DEBUG through the global console.
-    for (const method of ['debug', 'info', 'warn', 'error', 'log'] as const) {
-      const original = console[method].bind(console);
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        captured.push(args.map(String).join(' '));
-        original(...args);
-      });
-    }
+    // Every log line the handlers write, at every level, to prove none carries PII.
+    captureConsoleLines(captured);
   });
 
   afterAll(async () => {
@@ -31,10 +25,14 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
   });
 
   it('imports every valid user exactly once through a 429 burst and 5xx errors, and reports each invalid record with its line and reason', async () => {
-    // Prepare: 300 records, every 25th unimportable; WorkOS misbehaves during the import.
+    // Prepare: 300 records, every 25th unimportable.
     const lines = [...syntheticAuth0ExportLines(300, { invalidEvery: 25, seed: 'aws' })];
     const event = await pipeline.upload('exports/tenant export.json.gz', lines);
     const { emulator } = pipeline;
+
+    // Act: the split (its snapshot lists the empty environment), then the import, during which
+    // WorkOS misbehaves.
+    const [summary] = await pipeline.splitter(event, splitterContext());
     emulator.faults.inject({
       status: 429,
       count: 40,
@@ -43,15 +41,12 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     });
     emulator.faults.inject({ status: 500, count: 10, match: { method: 'POST' } });
     emulator.faults.inject({ status: 503, count: 10 });
-
-    // Act
-    const [summary] = await pipeline.splitter(event, splitterContext());
     const consumed = await pipeline.drain();
 
     // Assess: the split
-    // The two blocked users (lines 100 and 225) are enqueued: the consumer checks WorkOS holds
-    // no account of theirs, and rejects them.
-    expect(summary).toMatchObject({ read: 300, enqueued: 290, notEnqueued: 10, completed: true });
+    // The two blocked users (lines 100 and 225) are rejected by the split: its snapshot shows
+    // WorkOS holds no account of theirs to remove.
+    expect(summary).toMatchObject({ read: 300, enqueued: 288, notEnqueued: 12, completed: true });
     // Assess: WorkOS holds each valid user once, as exported, and the ledger agrees
     const jobId = summary?.jobId ?? '';
     const { job, outcomes } = await pipeline.expectLedgerMatchesWorkOs(jobId);
@@ -81,21 +76,22 @@ describe('On AWS (moto): S3 upload → splitter → SQS → consumer → WorkOS 
     expect(emulator.stats().injectedServerErrors).toBe(20);
     expect(consumed.messagesLeftForRetry).toBeGreaterThan(0);
     expect(await drainQueue(pipeline.aws.sqs, pipeline.queues.dlqUrl)).toEqual([]);
-    // Assess: the split's rejections report names each line rejected on reading, and why; the
-    // ledger holds the blocked users the consumer rejected.
+    // Assess: the split's rejections report names each line it rejected, and why: every 25th
+    // line, the blocked users (lines 100 and 225) among them; the ledger agrees.
     const report = await pipeline.aws.s3.send(
       new GetObjectCommand({ Bucket: pipeline.bucket, Key: `reports/${jobId}/rejected.csv` }),
     );
     const rows = (await report.Body?.transformToString())?.trim().split('\n') ?? [];
     expect(rows[0]).toBe('source_file,line,source_id,status,workos_user_id,reason');
     expect(rows.slice(1).map((row) => row.split(',')[1])).toEqual(
-      Array.from({ length: 12 }, (_, index) => String((index + 1) * 25)).filter(
-        (line) => line !== '100' && line !== '225',
-      ),
+      Array.from({ length: 12 }, (_, index) => String((index + 1) * 25)),
     );
     for (const row of rows.slice(1)) {
+      const blocked = row.split(',')[1] === '100' || row.split(',')[1] === '225';
       expect(row).toMatch(
-        /^exports\/tenant export\.json\.gz,\d+,[^,]*,rejected,,(missing_email|invalid_json|invalid_email|missing_user_id)$/,
+        blocked
+          ? /^exports\/tenant export\.json\.gz,\d+,auth0\|[^,]+,rejected,,blocked$/
+          : /^exports\/tenant export\.json\.gz,\d+,[^,]*,rejected,,(missing_email|invalid_json|invalid_email|missing_user_id)$/,
       );
     }
     expect(

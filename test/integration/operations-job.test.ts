@@ -210,6 +210,7 @@ const expectedCountsByKind = {
   organization: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
   membership: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
   joined: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
+  absent: { created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 },
 };
 
 describe('a job uploaded, split and partly imported', () => {

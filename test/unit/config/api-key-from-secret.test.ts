@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeyFromSecret } from '../../../lambdas/consumer/consumer-handler.ts';
+import { apiKeyFromSecret } from '../../../lambdas/shared/workos-from-secret.ts';
 import { ConfigError } from '../../../src/errors.ts';
 
 const apiKey = 'sk_test_a1b2c3d4e5f6';

@@ -157,6 +157,7 @@ describe('Function: parseConfig()', () => {
       const config = parseConfig(splitterEnvironmentSchema, {
         USER_QUEUE_URL: queueUrl,
         LEDGER_TABLE_NAME: 'ledger',
+        WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
       });
 
       // Assess
@@ -167,6 +168,10 @@ describe('Function: parseConfig()', () => {
         REPORT_PREFIX: 'reports/',
         EXPORT_PREFIX: 'exports/',
         JOB_PREFIX: 'jobs/',
+        SNAPSHOT_PREFIX: 'snapshots/',
+        WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
+        WORKOS_API_URL: 'https://api.workos.com',
+        WORKOS_TIMEOUT_MS: 10_000,
       });
     });
 
@@ -179,13 +184,17 @@ describe('Function: parseConfig()', () => {
         REPORT_PREFIX: 'runs/2025/',
         EXPORT_PREFIX: 'uploads/',
         JOB_PREFIX: 'uploads-of-several-files/',
+        SNAPSHOT_PREFIX: 'workos-listings/',
+        WORKOS_API_KEY_SECRET_ID: 'workos/api-key',
+        WORKOS_API_URL: 'http://127.0.0.1:8787',
+        WORKOS_TIMEOUT_MS: '2500',
       };
 
       // Act
       const config = parseConfig(splitterEnvironmentSchema, env);
 
       // Assess
-      expect(config).toEqual({ ...env, LEDGER_RETENTION_DAYS: 90 });
+      expect(config).toEqual({ ...env, LEDGER_RETENTION_DAYS: 90, WORKOS_TIMEOUT_MS: 2500 });
     });
 
     it.each([
@@ -202,6 +211,11 @@ describe('Function: parseConfig()', () => {
       {
         variable: 'LEDGER_TABLE_NAME',
         env: { USER_QUEUE_URL: queueUrl },
+      },
+      {
+        // The split lists WorkOS first: a splitter that cannot reach it must not start.
+        variable: 'WORKOS_API_KEY_SECRET_ID',
+        env: { USER_QUEUE_URL: queueUrl, LEDGER_TABLE_NAME: 'ledger' },
       },
     ])('throws a ConfigError naming $variable for $env', ({ variable, env }) => {
       // Act

@@ -8,23 +8,11 @@ import {
 } from '../../../src/snapshot/take-workos-snapshot.ts';
 import { WorkOsSnapshot } from '../../../src/snapshot/workos-snapshot.ts';
 import { fakeTime } from '../../helpers/fake-time.ts';
-import { InMemoryUserDirectory } from '../../helpers/in-memory-user-directory.ts';
-
-function directoryWith(count: number): InMemoryUserDirectory {
-  const directory = new InMemoryUserDirectory();
-  for (let n = 0; n < count; n++) {
-    directory.seed({
-      email: `User${n}@Example.com`,
-      externalId: `auth0|${n}`,
-      metadata: { import_source: 'auth0', import_digest: `d${n}` },
-    });
-  }
-  return directory;
-}
+import { directoryOfUsers, InMemoryUserDirectory } from '../../helpers/in-memory-user-directory.ts';
 
 describe('Function: takeWorkOsSnapshot', () => {
   it('lists every user once, a page of 100 a read, and finds each by external id and email', async () => {
-    const directory = directoryWith(250);
+    const directory = directoryOfUsers(250);
     const time = fakeTime();
 
     const { snapshot, pagesRead, rateLimited } = await takeWorkOsSnapshot({ directory, ...time });
@@ -52,7 +40,7 @@ describe('Function: takeWorkOsSnapshot', () => {
   });
 
   it('paces pages to the read budget: n pages take (n - 1) / rate seconds', async () => {
-    const directory = directoryWith(1_000);
+    const directory = directoryOfUsers(1_000);
     const time = fakeTime();
 
     await takeWorkOsSnapshot({ directory, readsPerSecond: 4, ...time });
@@ -62,7 +50,7 @@ describe('Function: takeWorkOsSnapshot', () => {
   });
 
   it('reports the cursor and count after each page, the last without a cursor', async () => {
-    const directory = directoryWith(230);
+    const directory = directoryOfUsers(230);
     const progress: Omit<SnapshotProgress, 'partial'>[] = [];
 
     await takeWorkOsSnapshot({
@@ -75,14 +63,14 @@ describe('Function: takeWorkOsSnapshot', () => {
 
     const ids = [...directory.users.keys()];
     expect(progress).toEqual([
-      { after: ids[99], usersListed: 100, pagesRead: 1 },
-      { after: ids[199], usersListed: 200, pagesRead: 2 },
-      { usersListed: 230, pagesRead: 3 },
+      { after: ids[99], usersListed: 100, pagesRead: 1, rateLimited: 0 },
+      { after: ids[199], usersListed: 200, pagesRead: 2, rateLimited: 0 },
+      { usersListed: 230, pagesRead: 3, rateLimited: 0 },
     ]);
   });
 
   it('goes on from a checkpoint, reading only the pages after it, to the same snapshot', async () => {
-    const directory = directoryWith(650);
+    const directory = directoryOfUsers(650);
     const whole = await takeWorkOsSnapshot({ directory, ...fakeTime() });
     let checkpoint: SnapshotCheckpoint | undefined;
     let pagesServed = 0;
@@ -117,8 +105,60 @@ describe('Function: takeWorkOsSnapshot', () => {
     expect(resumed.snapshot.toBytes()).toEqual(whole.snapshot.toBytes());
   });
 
+  it('stops where it is told to yield, and goes on from there in a later call to the same snapshot', async () => {
+    const directory = directoryOfUsers(650);
+    const whole = await takeWorkOsSnapshot({ directory, ...fakeTime() });
+    const before = directory.calls.list;
+    let asked = 0;
+
+    const first = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      // Yields after the third page.
+      shouldYield: () => ++asked === 3,
+    });
+    const stoppedAt = first.stoppedAt as SnapshotCheckpoint;
+    const second = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      resumeFrom: { ...stoppedAt, partial: WorkOsSnapshot.fromBytes(stoppedAt.partial.toBytes()) },
+    });
+
+    expect([first.pagesRead, first.snapshot.size, second.pagesRead]).toEqual([3, 300, 4]);
+    expect(stoppedAt.after).toBe([...directory.users.keys()][299]);
+    expect(second.stoppedAt).toBeUndefined();
+    expect(directory.calls.list - before).toBe(7);
+    expect(second.snapshot.toBytes()).toEqual(whole.snapshot.toBytes());
+  });
+
+  it('reads a page before it yields, and is not asked after the last one', async () => {
+    const directory = directoryOfUsers(150);
+    let asked = 0;
+
+    const stopped = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      shouldYield: () => {
+        asked += 1;
+        return true;
+      },
+    });
+    const rest = await takeWorkOsSnapshot({
+      directory,
+      ...fakeTime(),
+      resumeFrom: stopped.stoppedAt as SnapshotCheckpoint,
+      shouldYield: () => {
+        asked += 1;
+        return true;
+      },
+    });
+
+    expect([stopped.pagesRead, rest.pagesRead, rest.snapshot.size, asked]).toEqual([1, 1, 150, 1]);
+    expect(rest.stoppedAt).toBeUndefined();
+  });
+
   it('waits out a 429 for its Retry-After, then reads the same page again', async () => {
-    const directory = directoryWith(150);
+    const directory = directoryOfUsers(150);
     directory.failNext('listUsers', new RateLimitedError(7));
     const time = fakeTime();
 
@@ -139,7 +179,7 @@ describe('Function: takeWorkOsSnapshot', () => {
   });
 
   it('gives up after so many 429s in a row on one page', async () => {
-    const directory = directoryWith(10);
+    const directory = directoryOfUsers(10);
     directory.failNext('listUsers', ...Array.from({ length: 3 }, () => new RateLimitedError(1)));
 
     const listing = takeWorkOsSnapshot({ directory, maxRateLimitedRetries: 2, ...fakeTime() });
