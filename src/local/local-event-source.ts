@@ -117,7 +117,8 @@ export async function runLocalEventSource(
       wakeUps.push(sleep(clamp(untilVisible, 1, maxIdleSleepMilliseconds), sleepController.signal));
     }
     if (signal !== undefined) wakeUps.push(abortedPromise(signal, sleepController.signal));
-    if (finished !== undefined) wakeUps.push(finished);
+    // Only while the producer runs: once settled it would wake the loop at once, every time.
+    if (finished !== undefined && !isFinished()) wakeUps.push(finished);
     await Promise.race(wakeUps);
     // Clears the sleep timer and the abort listener of whichever wake-up did not fire.
     sleepController.abort();

@@ -388,4 +388,27 @@ describe('runLocalEventSource — a producer that sends nothing', () => {
 
     await expect(running).resolves.toEqual({ batches: 0, messagesReceived: 0, messagesDeleted: 0 });
   });
+
+  it('still waits for its batches, without spinning, once `finished` has settled', async () => {
+    const { queue, sleep } = simulatedTime();
+    queue.sendBatch([{ body: 'a' }, { body: 'b' }]);
+    const finished = Promise.resolve();
+
+    // The handler needs the event loop (a macrotask): a loop spinning on the settled promise
+    // would starve it, and the run would never end.
+    const result = await runLocalEventSource({
+      queue,
+      batchSize: 1,
+      maxConcurrency: 1,
+      handleBatch: async () => {
+        await nextMacrotask();
+        return { failedMessageIds: [] };
+      },
+      isFinished: () => true,
+      finished,
+      sleep,
+    });
+
+    expect(result).toEqual({ batches: 2, messagesReceived: 2, messagesDeleted: 2 });
+  });
 });
