@@ -91,6 +91,7 @@ describe('A snapshot of a WorkOS environment, through the SDK against the emulat
         importSource: n % 10 === 0 ? 'clerk' : 'auth0',
         signedIn: n === 1,
         emailVerified: n % 2 === 0,
+        hasExternalId: true,
       };
       const byExternalId = snapshot.findByExternalId(`auth0|${n}`);
       const byEmail = snapshot.findByEmail(`person${n}@example.com`);
