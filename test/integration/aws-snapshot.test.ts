@@ -168,6 +168,50 @@ describe('The WorkOS snapshot on AWS (moto + WorkOS emulator)', () => {
     expect(await snapshotObjects(fixture, jobId)).toEqual(['workos-users.snapshot']);
   });
 
+  it('imports a delta export with one write per changed and new user and lists the removed ones absent', async () => {
+    const fixture = await pipeline();
+    const lines = [...syntheticAuth0ExportLines(250, { seed: 'delta' })];
+    await fixture.splitter(await fixture.upload('exports/bulk.ndjson', lines), splitterContext());
+    await fixture.drain();
+    const idOf = new Map(fixture.emulator.users().map((user) => [user.externalId, user.id]));
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const removed = parsed.slice(100, 105);
+    const renamed = new Set([10, 60, 110, 160, 210]);
+    const delta = [
+      ...parsed
+        .map((user, index) => (renamed.has(index) ? { ...user, given_name: 'Renamed' } : user))
+        .filter((user) => !removed.includes(user)),
+      ...[...syntheticAuth0ExportLines(5, { seed: 'delta-new' })].map(
+        (line) => JSON.parse(line) as Record<string, unknown>,
+      ),
+    ].map((user) => JSON.stringify(user));
+    const before = fixture.emulator.stats();
+
+    const [split] = await fixture.splitter(
+      await fixture.upload('exports/delta.ndjson', delta),
+      splitterContext(),
+    );
+    const consumed = await fixture.drain();
+    const after = fixture.emulator.stats();
+
+    // 5 updates and 5 creates: exactly one write each, no refused create.
+    expect(consumed.messagesReceived).toBe(10);
+    expect(after.writes - before.writes).toBe(10);
+    expect(after.usersUpdated - before.usersUpdated).toBe(5);
+    expect(after.usersCreated - before.usersCreated).toBe(5);
+    const jobId = jobIdOf(split);
+    const outcomes = await fixture.outcomesOf(jobId);
+    const users = outcomes.filter((outcome) => outcome.kind === 'user');
+    expect(users.filter((outcome) => outcome.status === 'updated')).toHaveLength(5);
+    expect(users.filter((outcome) => outcome.status === 'created')).toHaveLength(5);
+    expect(users.filter((outcome) => outcome.status === 'unchanged')).toHaveLength(240);
+    const absent = outcomes.filter((outcome) => outcome.kind === 'absent');
+    expect(new Set(absent.map((outcome) => outcome.workosUserId))).toEqual(
+      new Set(removed.map((user) => idOf.get(String(user.user_id)))),
+    );
+    expect(absent.every((outcome) => outcome.reason === 'absent_from_export')).toBe(true);
+  });
+
   it('goes on with a listing cut short by the time limit in the next invocation, from its checkpoint, to the snapshot of every user', async () => {
     const fixture = await pipeline({ snapshotCheckpointEveryPages: 2 });
     await seedWorkOsUsers(fixture, 1_050);
