@@ -105,24 +105,10 @@ export async function validateExport({
 }: ValidateExportOptions): Promise<ValidationSummary> {
   const jobId = 'job_validate';
 
-  const summary: ValidationSummary = {
-    // Known once the split has described the job, before any record is counted.
-    job: { format: 'auth0', files: [] },
-    read: 0,
-    toImport: { users: 0, organizations: 0, memberships: 0 },
-    joined: 0,
-    rejected: 0,
-    merged: 0,
-    rejectedByReason: {},
-    rejectedExamples: {},
-    passwordHashTypes: {},
-    resetsNeeded: {},
-    notes: {},
-    settled: [],
-  };
+  const summary = emptyValidationSummary();
   const blockedOutcomes: RecordOutcome[] = [];
   let absentMessages = 0;
-  const plan = snapshot === undefined ? undefined : emptyPlan(snapshot, writesPerSecond);
+  const plan = snapshot === undefined ? undefined : emptyWorkOsPlan(snapshot.size, writesPerSecond);
   const sink: ImportMessageSink = {
     async enqueue(message) {
       if ('blockedUser' in message) {
@@ -211,9 +197,29 @@ export async function validateExport({
   return summary;
 }
 
-function emptyPlan(snapshot: WorkOsSnapshot, writesPerSecond: number): WorkOsPlan {
+/** A summary before any record is read. */
+export function emptyValidationSummary(): ValidationSummary {
   return {
-    environmentUsers: snapshot.size,
+    // Known once the split has described the job, before any record is counted.
+    job: { format: 'auth0', files: [] },
+    read: 0,
+    toImport: { users: 0, organizations: 0, memberships: 0 },
+    joined: 0,
+    rejected: 0,
+    merged: 0,
+    rejectedByReason: {},
+    rejectedExamples: {},
+    passwordHashTypes: {},
+    resetsNeeded: {},
+    notes: {},
+    settled: [],
+  };
+}
+
+/** A plan before any record is read, against an environment of `environmentUsers` users. */
+export function emptyWorkOsPlan(environmentUsers: number, writesPerSecond: number): WorkOsPlan {
+  return {
+    environmentUsers,
     users: { created: 0, updated: 0, unchanged: 0, rejected: 0 },
     unchangedBecause: { mergedIntoExistingUser: 0, existingUserNotOverwritten: 0 },
     decidedInWorkos: 0,

@@ -117,22 +117,12 @@ export class WorkOsUserDirectory implements UserDirectory {
     );
   }
 
-  async getUser(userId: string): Promise<DirectoryUser | undefined> {
-    try {
-      return toDirectoryUser(await this.#workos.userManagement.getUser(userId));
-    } catch (error) {
-      if (error instanceof NotFoundException) return undefined;
-      throw classifyWorkOsError(error);
-    }
+  getUser(userId: string): Promise<DirectoryUser | undefined> {
+    return userOrNone(() => this.#workos.userManagement.getUser(userId));
   }
 
-  async findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined> {
-    try {
-      return toDirectoryUser(await this.#workos.userManagement.getUserByExternalId(externalId));
-    } catch (error) {
-      if (error instanceof NotFoundException) return undefined;
-      throw classifyWorkOsError(error);
-    }
+  findUserByExternalId(externalId: string): Promise<DirectoryUser | undefined> {
+    return userOrNone(() => this.#workos.userManagement.getUserByExternalId(externalId));
   }
 
   async deleteUser(userId: string): Promise<void> {
@@ -171,6 +161,18 @@ export class WorkOsUserDirectory implements UserDirectory {
       users: page.data.map(toDirectoryUser),
       ...(typeof next === 'string' && next !== '' ? { after: next } : {}),
     };
+  }
+}
+
+/** A lookup of one user: WorkOS's 404 means there is none. */
+async function userOrNone(
+  lookUp: () => Promise<Parameters<typeof toDirectoryUser>[0]>,
+): Promise<DirectoryUser | undefined> {
+  try {
+    return toDirectoryUser(await lookUp());
+  } catch (error) {
+    if (error instanceof NotFoundException) return undefined;
+    throw classifyWorkOsError(error);
   }
 }
 

@@ -15,6 +15,11 @@ export interface StoredDirectoryUser extends DirectoryUser {
   passwordSaltPosition?: string;
 }
 
+/** The calls of a directory nothing has called yet, by method. */
+export function noDirectoryCalls() {
+  return { create: 0, update: 0, get: 0, findByExternalId: 0, findByEmail: 0, delete: 0, list: 0 };
+}
+
 /**
  * A WorkOS user store in memory with WorkOS's uniqueness rules (email case-insensitively, external
  * id), for unit tests of code that takes a `UserDirectory`. Calls are counted, and a test can
@@ -22,15 +27,7 @@ export interface StoredDirectoryUser extends DirectoryUser {
  */
 export class InMemoryUserDirectory implements UserDirectory {
   readonly users = new Map<string, StoredDirectoryUser>();
-  readonly calls = {
-    create: 0,
-    update: 0,
-    get: 0,
-    findByExternalId: 0,
-    findByEmail: 0,
-    delete: 0,
-    list: 0,
-  };
+  readonly calls = noDirectoryCalls();
   readonly #scriptedFailures: Partial<Record<keyof UserDirectory, unknown[]>> = {};
   #nextId = 1;
 

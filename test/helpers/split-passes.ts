@@ -57,3 +57,27 @@ export function linePass({
     },
   };
 }
+
+/**
+ * Each record a pass opens with its decision, in line order, `summarize` turning the decision
+ * into what a test compares: as `[line, ...summarize(decision)]`.
+ */
+export async function decisionsOfPass(
+  pass: SplitPass,
+  jobId: string,
+  summarize: (decision: SplitDecision) => unknown[],
+): Promise<unknown[][]> {
+  const decisions: unknown[][] = [];
+  for await (const batch of await pass.open()) {
+    for (const record of batch) {
+      const origin = {
+        jobId,
+        sourceFile: pass.sourceFile,
+        line: record.line,
+        ...(pass.file === undefined ? {} : { file: pass.file }),
+      };
+      decisions.push([record.line, ...summarize(pass.decide(record, origin))]);
+    }
+  }
+  return decisions;
+}

@@ -7,6 +7,8 @@ import { WritePacer } from '../../../src/import/write-pacer.ts';
 import { importMetadataKeys } from '../../../src/model/import-metadata.ts';
 import type { ManifestOptions } from '../../../src/model/job-manifest.ts';
 import {
+  emptyValidationSummary,
+  emptyWorkOsPlan,
   formatValidationSummary,
   type ValidationSummary,
   validateExport,
@@ -328,28 +330,15 @@ describe('Function: validateExport() with a snapshot, in a job that splits witho
 
 describe('Function: formatValidationSummary() — the "Against WorkOS" block', () => {
   const plan: WorkOsPlan = {
-    environmentUsers: 120_000,
+    ...emptyWorkOsPlan(120_000, 45),
     users: { created: 0, updated: 6_000, unchanged: 114_000, rejected: 0 },
-    unchangedBecause: { mergedIntoExistingUser: 0, existingUserNotOverwritten: 0 },
-    decidedInWorkos: 0,
-    absentFromExport: { listed: 0, signedIn: 0, toRemove: 0 },
     writes: { expected: 6_000, atMost: 6_000 },
     estimatedSeconds: 134,
-    writesPerSecond: 45,
   };
   const summaryWith = (againstWorkos?: WorkOsPlan): ValidationSummary => ({
-    job: { format: 'auth0', files: [] },
+    ...emptyValidationSummary(),
     read: 120_000,
     toImport: { users: 6_000, organizations: 0, memberships: 0 },
-    joined: 0,
-    rejected: 0,
-    merged: 0,
-    rejectedByReason: {},
-    rejectedExamples: {},
-    passwordHashTypes: {},
-    resetsNeeded: {},
-    notes: {},
-    settled: [],
     ...(againstWorkos === undefined ? {} : { againstWorkos }),
   });
 

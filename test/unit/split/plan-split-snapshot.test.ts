@@ -18,6 +18,7 @@ import {
   splitIntoList,
   userMessagesOf,
 } from '../../helpers/snapshot-environment.ts';
+import { decisionsOfPass } from '../../helpers/split-passes.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 const otherBcrypt = '$2b$10$abcdefghijklmnopqrstuu5Sx0mGk6N6JhZp6dG3mB5aWkP9hQk3e';
@@ -560,29 +561,11 @@ describe('Function: planSplit() against a snapshot of WorkOS — users the expor
 /** What a pass decides for each record it opens, as `[line, action, WorkOS id, reason]`. */
 async function decisionsOf(pass: SplitPass | undefined): Promise<unknown[][]> {
   if (pass === undefined) throw new Error('no pass');
-  const decisions: unknown[][] = [];
-  for await (const batch of await pass.open()) {
-    for (const record of batch) {
-      const origin = {
-        jobId,
-        sourceFile: pass.sourceFile,
-        line: record.line,
-        ...(pass.file === undefined ? {} : { file: pass.file }),
-      };
-      const decision = pass.decide(record, origin);
-      decisions.push(
-        decision.action === 'settle'
-          ? [
-              record.line,
-              'settle',
-              decision.outcomes[0]?.workosUserId,
-              decision.outcomes[0]?.reason,
-            ]
-          : decision.action === 'enqueue' && 'absentUser' in decision.message
-            ? [record.line, 'enqueue', decision.message.absentUser.workosUserId]
-            : [record.line, decision.action],
-      );
-    }
-  }
-  return decisions;
+  return decisionsOfPass(pass, jobId, (decision) =>
+    decision.action === 'settle'
+      ? ['settle', decision.outcomes[0]?.workosUserId, decision.outcomes[0]?.reason]
+      : decision.action === 'enqueue' && 'absentUser' in decision.message
+        ? ['enqueue', decision.message.absentUser.workosUserId]
+        : [decision.action],
+  );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type JobFile, type JobToSplit, planSplit } from '../../../src/split/plan-split.ts';
 import type { SplitDecision, SplitPass } from '../../../src/split/split-export.ts';
+import { decisionsOfPass } from '../../helpers/split-passes.ts';
 
 const bcrypt = '$2b$10$.qHPp/srqo1NAAAAAvlkmOdqAbH2Rg0qPv2Txj3ZwXfjJnewSjc4m';
 
@@ -82,20 +83,8 @@ async function passwordPassOf(passwordText: string, options: JobToSplit['options
 }
 
 /** What a pass decides for each record it opens, as `[line, ...summary]`. */
-async function decisionsOf(pass: SplitPass, jobId: string): Promise<unknown[][]> {
-  const decisions: unknown[][] = [];
-  for await (const batch of await pass.open()) {
-    for (const record of batch) {
-      const origin = {
-        jobId,
-        sourceFile: pass.sourceFile,
-        line: record.line,
-        ...(pass.file === undefined ? {} : { file: pass.file }),
-      };
-      decisions.push([record.line, ...summaryOf(pass.decide(record, origin))]);
-    }
-  }
-  return decisions;
+function decisionsOf(pass: SplitPass, jobId: string): Promise<unknown[][]> {
+  return decisionsOfPass(pass, jobId, summaryOf);
 }
 
 function summaryOf(decision: SplitDecision): unknown[] {

@@ -67,6 +67,14 @@ interface VerdictCase {
   upsert: { status: string; reason?: string; holder?: true } | 'fails';
 }
 
+/** The split settles the record with the holder's id (the first user seeded) and a reason. */
+function settledWith(
+  status: 'unchanged' | 'rejected',
+  reason: string,
+): (holder: string) => SnapshotVerdict {
+  return (holder) => ({ verdict: 'settle', status, workosUserId: holder, reason });
+}
+
 const verdictCases: VerdictCase[] = [
   {
     name: 'its external id held with the same digest: settled unchanged with the WorkOS id',
@@ -126,24 +134,14 @@ const verdictCases: VerdictCase[] = [
     name: 'its email held by a user without an external id: never overwritten',
     seeded: [{ email: 'ADA@Example.com', externalId: null }],
     user: ada,
-    verdict: (holder) => ({
-      verdict: 'settle',
-      status: 'unchanged',
-      workosUserId: holder,
-      reason: 'existing_user_not_overwritten',
-    }),
+    verdict: settledWith('unchanged', 'existing_user_not_overwritten'),
     upsert: { status: 'unchanged', reason: 'existing_user_not_overwritten', holder: true },
   },
   {
     name: 'its email held by a user with an empty external id: never overwritten either',
     seeded: [{ email: ada.email, externalId: '' }],
     user: ada,
-    verdict: (holder) => ({
-      verdict: 'settle',
-      status: 'unchanged',
-      workosUserId: holder,
-      reason: 'existing_user_not_overwritten',
-    }),
+    verdict: settledWith('unchanged', 'existing_user_not_overwritten'),
     upsert: { status: 'unchanged', reason: 'existing_user_not_overwritten', holder: true },
   },
   {
@@ -158,12 +156,7 @@ const verdictCases: VerdictCase[] = [
     name: 'a password-only record whose email another imported user holds: rejected',
     seeded: [importedAs(importUserFactory({ externalId: 'auth0|other' }))],
     user: importUserFactory({ onlyInPasswordExport: true, existingLikely: true }),
-    verdict: (holder) => ({
-      verdict: 'settle',
-      status: 'rejected',
-      workosUserId: holder,
-      reason: 'orphan_password_email_in_use',
-    }),
+    verdict: settledWith('rejected', 'orphan_password_email_in_use'),
     upsert: { status: 'rejected', reason: 'orphan_password_email_in_use', holder: true },
   },
   {
@@ -171,24 +164,14 @@ const verdictCases: VerdictCase[] = [
     seeded: [holderFromElsewhere],
     user: importUserFactory({ onlyInPasswordExport: true }),
     overwriteExistingUsers: true,
-    verdict: (holder) => ({
-      verdict: 'settle',
-      status: 'rejected',
-      workosUserId: holder,
-      reason: 'orphan_password_email_in_use',
-    }),
+    verdict: settledWith('rejected', 'orphan_password_email_in_use'),
     upsert: { status: 'rejected', reason: 'orphan_password_email_in_use', holder: true },
   },
   {
     name: 'its email held by a user imported from the same source under another id: merged',
     seeded: [importedAs(importUserFactory({ externalId: 'auth0|other', firstName: 'Augusta' }))],
     user: ada,
-    verdict: (holder) => ({
-      verdict: 'settle',
-      status: 'unchanged',
-      workosUserId: holder,
-      reason: 'merged_into_existing_user',
-    }),
+    verdict: settledWith('unchanged', 'merged_into_existing_user'),
     upsert: { status: 'unchanged', reason: 'merged_into_existing_user', holder: true },
   },
   {
